@@ -14,7 +14,9 @@
 #   compiler.
 #
 # keel_add_benchmark(<name> SOURCES <src>... [LIBS <lib>...])
-#   A Google Benchmark program, run by the `keel_run_benchmarks` target.
+#   A Google Benchmark program, run by the `keel_run_benchmarks` target. With
+#   BUILD_TESTING it is also a CTest entry (label `benchmark`) that runs every case
+#   for a moment, so benchmarks cannot rot; timings are never asserted.
 
 include_guard(GLOBAL)
 
@@ -67,4 +69,8 @@ function(keel_add_benchmark name)
   target_link_libraries(${name} PRIVATE keel::core ${arg_LIBS} benchmark::benchmark)
   keel_target_warnings(${name})
   set_property(GLOBAL APPEND PROPERTY KEEL_BENCHMARKS ${name})
+  if(BUILD_TESTING)
+    add_test(NAME ${name} COMMAND ${name} --benchmark_min_time=0.001)
+    set_tests_properties(${name} PROPERTIES LABELS "benchmark" TIMEOUT 300)
+  endif()
 endfunction()
