@@ -149,7 +149,13 @@ void Scheduler::RunUntilIdle() {
   MutexLock lock(mu_);
   wake_pending_ = true;
   wake_cv_.Signal();
-  while (!stopping_ && idle_through_ < target) idle_cv_.Wait(mu_);
+  // Idle means: the loop has looked at the clock at or after `target`, nothing
+  // is running, and nothing queued is due by `target` (a task added after that
+  // look is still waited for).
+  while (!stopping_ && (idle_through_ < target || running_ != 0 ||
+                        (!queue_.empty() && queue_.begin()->first <= target))) {
+    idle_cv_.Wait(mu_);
+  }
 }
 
 std::size_t Scheduler::PendingTasks() const {

@@ -40,16 +40,21 @@ TEST(MutexTest, ExcludesConcurrentWriters) {
 TEST(MutexTest, TryLockFailsWhileHeld) {
   Mutex mu;
   mu.Lock();
-  bool acquired = true;
+  bool acquired = false;
   std::thread other([&] {
-    acquired = mu.TryLock();
-    if (acquired) mu.Unlock();
+    if (mu.TryLock()) {
+      acquired = true;
+      mu.Unlock();
+    }
   });
   other.join();
   EXPECT_FALSE(acquired);
   mu.Unlock();
-  ASSERT_TRUE(mu.TryLock());
-  mu.Unlock();
+  if (mu.TryLock()) {
+    mu.Unlock();
+  } else {
+    ADD_FAILURE() << "TryLock failed on a free mutex";
+  }
 }
 
 TEST(CondVarTest, HandsOffBetweenThreads) {

@@ -48,9 +48,10 @@ class SchedulerTest : public ::testing::Test {
     scheduler_ = std::move(*created);
   }
 
+  // Declared before the scheduler so that they outlive its thread.
   ManualClock clock_;
-  std::unique_ptr<Scheduler> scheduler_;
   Log log_;
+  std::unique_ptr<Scheduler> scheduler_;
 };
 
 TEST_F(SchedulerTest, RunsOneShotTasksInDeadlineThenSubmissionOrder) {
