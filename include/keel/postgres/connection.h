@@ -1,0 +1,127 @@
+// keel/postgres/connection.h
+//
+// `keel::postgres::Connection`: one libpqxx connection built from validated
+// options, with broken-connection detection that behaves the same on
+// libpqxx 6.4 (Debian) and 7.x (vcpkg, Conan):
+//   * libpqxx 6.4 silently reconnects a broken connection on the next use,
+//     losing session state; keel turns that off (`inhibit_reactivation`).
+//   * `pqxx::connection::is_open()` stays true after the server went away until
+//     the next I/O, so IsAlive() also polls the socket with a zero timeout: a
+//     server restart or an idle-session kill shows up as a readable (EOF)
+//     socket with no query in flight, at the cost of one poll() system call.
+//
+// Example:
+//   keel::postgres::ConnectionOptions options;
+//   options.hosts = {"db1.internal:5432", "db2.internal:5432"};
+//   options.target_session_attrs = "read-write";
+//   options.dbname = "orders";
+//   options.user = "orders_app";
+//   options.statement_timeout = std::chrono::seconds(5);
+//   auto connection = keel::postgres::Connection::Connect(options);
+//   if (!connection.ok()) return connection.status();
+//   pqxx::work tx((*connection)->raw());
+//
+// libpqxx types appear here on purpose: running queries needs a real
+// `pqxx::connection`, so keel::postgres links libpqxx publicly.
+//
+// Errors: kInvalidArgument for bad options (names the field); connection
+// failures are mapped by keel/postgres/error.h (kUnavailable, kUnauthenticated,
+// ...).
+//
+// Thread safety: a Connection is not thread-safe (neither is pqxx::connection);
+// one thread at a time, which keel's pool guarantees.
+
+#ifndef KEEL_POSTGRES_CONNECTION_H_
+#define KEEL_POSTGRES_CONNECTION_H_
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace keel::postgres {
+
+struct ConnectionOptions {
+  // A complete libpq connection string (keyword/value or URI). When set, it is
+  // used as the base and the fields below are appended, overriding it. Default:
+  // empty.
+  std::string connection_string;
+  // Hosts as "host" or "host:port" (IPv6 literals as "[::1]:5432"); libpq tries
+  // them in order, filtered by `target_session_attrs`. Default: empty (libpq's
+  // default, or what `connection_string` says).
+  std::vector<std::string> hosts;
+  std::string dbname;
+  std::string user;
+  std::string password;
+  // "any", "read-write" (PostgreSQL 14+ also: "read-only", "primary",
+  // "standby", "prefer-standby"). Default: empty (libpq default "any").
+  std::string target_session_attrs;
+  // Bound on establishing the connection, per host. libpq uses whole seconds
+  // and treats values below 2 s as 2 s. Default 5 s; must be >= 1 s.
+  std::chrono::seconds connect_timeout{5};
+  // TCP keepalive so dead servers and idle-killing firewalls are detected.
+  // Default on, idle 30 s, interval 10 s, count 3.
+  bool keepalives = true;
+  std::chrono::seconds keepalives_idle{30};
+  std::chrono::seconds keepalives_interval{10};
+  int keepalives_count = 3;
+  // Server-side bound on each statement (SET statement_timeout at connect).
+  // Default: none (server default).
+  std::optional<std::chrono::milliseconds> statement_timeout;
+  // Shown in pg_stat_activity. Default "keel".
+  std::string application_name = "keel";
+  // libpq sslmode: disable, allow, prefer, require, verify-ca, verify-full.
+  // Default: empty (libpq default "prefer").
+  std::string sslmode;
+};
+
+// Checks every field; kInvalidArgument naming the first bad one.
+absl::Status ValidateConnectionOptions(const ConnectionOptions& options);
+
+// The libpq keyword/value connection string for `options`, values quoted and
+// escaped as libpq requires. Fails like ValidateConnectionOptions().
+absl::StatusOr<std::string> BuildConnectionString(
+    const ConnectionOptions& options);
+
+class Connection {
+ public:
+  // Connects and configures the session. Fails with the mapped status of the
+  // connection error (e.g. kUnavailable "postgres: could not connect ...").
+  static absl::StatusOr<std::unique_ptr<Connection>> Connect(
+      const ConnectionOptions& options);
+
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The libpqxx connection, for running queries. Exceptions thrown by libpqxx
+  // while using it are the caller's to catch; StatusFromException() maps them.
+  pqxx::connection& raw() { return *connection_; }
+
+  // False when the connection is known to be unusable: closed, broken by an
+  // earlier error, or its socket is readable/hung up with no query in flight
+  // (server restart, pg_terminate_backend, idle_session_timeout). Cost: one
+  // zero-timeout poll(). Never blocks.
+  bool IsAlive();
+
+  // Round trip `SELECT 1`; OK when the server answered. Marks nothing: callers
+  // decide what a failure means.
+  absl::Status Ping();
+
+  // Server version as an integer, e.g. 150018 for 15.18.
+  int server_version() const;
+
+ private:
+  explicit Connection(std::unique_ptr<pqxx::connection> connection);
+
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+}  // namespace keel::postgres
+
+#endif  // KEEL_POSTGRES_CONNECTION_H_

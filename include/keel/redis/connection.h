@@ -1,0 +1,132 @@
+// keel/redis/connection.h
+//
+// `keel::redis::Connection`: one synchronous connection to a Redis server over
+// hiredis, built by a single function that applies every option, so a
+// reconnect is always "build a fresh connection" and never hiredis's
+// `redisReconnect` (which forgets timeouts and keepalive).
+//
+// Example:
+//   keel::redis::ConnectionOptions options;
+//   options.host = "127.0.0.1";
+//   options.port = 6379;
+//   options.command_timeout = std::chrono::milliseconds(200);
+//   auto connection = keel::redis::Connection::Connect(options);
+//   if (!connection.ok()) return connection.status();
+//   auto reply = (*connection)->Command({"SET", "greeting", "hello"});
+//
+// Errors (absl::Status codes):
+//   kInvalidArgument     bad option (names the field), empty command
+//   kDeadlineExceeded    connect or command timeout
+//   kUnavailable         connection refused/reset/closed by the server (EOF)
+//   kInternal            RESP protocol error or out of memory inside hiredis
+//   kUnauthenticated     AUTH rejected
+//   kUnimplemented       TLS requested but this hiredis (< 1.0 or built
+//                        without SSL) cannot do it; never silently downgraded
+// After any error other than kInvalidArgument the connection is broken():
+// hiredis contexts are unusable after an I/O or protocol error, so the caller
+// (or keel's pool) discards it and connects afresh. Error *replies* (e.g.
+// WRONGTYPE) are not connection errors: they come back as a Reply of type
+// kError.
+//
+// SIGPIPE: writing to a socket the server closed raises SIGPIPE, which by
+// default kills the process. The first Connect() sets SIGPIPE to SIG_IGN if,
+// and only if, its disposition is still the default (a handler the application
+// installed is left alone).
+//
+// Thread safety: a Connection is NOT thread-safe; use one per thread at a time
+// (keel's pool hands each connection to one caller). Different connections may
+// be used concurrently.
+
+#ifndef KEEL_REDIS_CONNECTION_H_
+#define KEEL_REDIS_CONNECTION_H_
+
+#include <chrono>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "keel/redis/reply.h"
+
+namespace keel::redis {
+
+struct ConnectionOptions {
+  // Server address. Default 127.0.0.1:6379. Ignored when `unix_socket` is set.
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  // Path of a Unix domain socket to use instead of TCP. Default: none.
+  std::string unix_socket;
+  // Bound on establishing the TCP (or Unix) connection. Default 1 s; must be >
+  // 0.
+  std::chrono::milliseconds connect_timeout{1000};
+  // Bound on each command's round trip (setup commands included). Default 1 s;
+  // must be > 0.
+  std::chrono::milliseconds command_timeout{1000};
+  // Enables TCP keepalive so dead peers behind firewalls are detected. Default
+  // on.
+  bool tcp_keepalive = true;
+  // ACL user name (Redis 6+). Empty: `AUTH <password>` (the default user).
+  std::string username;
+  // Password for AUTH. Empty: no AUTH.
+  std::string password;
+  // Database selected with SELECT when != 0. Default 0; must be >= 0.
+  int db = 0;
+  // Name set with CLIENT SETNAME (visible in CLIENT LIST). Default: none. Must
+  // not contain spaces or newlines.
+  std::string client_name;
+  // Use TLS. Requires hiredis >= 1.0 built with SSL; otherwise Connect() fails
+  // with kUnimplemented. Default off.
+  bool tls = false;
+};
+
+// Checks every field of `options`; kInvalidArgument naming the first bad field.
+absl::Status ValidateConnectionOptions(const ConnectionOptions& options);
+
+class Connection {
+ public:
+  // Connects, applies timeouts and keepalive, then AUTH, SELECT and CLIENT
+  // SETNAME as configured. Fails as described in the file comment.
+  static absl::StatusOr<std::unique_ptr<Connection>> Connect(
+      const ConnectionOptions& options);
+
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends one command given as binary-safe arguments and waits for its reply.
+  // Complexity: one round trip. Fails with kFailedPrecondition if broken().
+  absl::StatusOr<Reply> Command(const std::vector<std::string_view>& args);
+  absl::StatusOr<Reply> Command(std::initializer_list<std::string_view> args);
+
+  // Sends every command before reading any reply (one round trip for the batch)
+  // and returns the replies in order. On an I/O error the whole call fails and
+  // the connection is broken.
+  absl::StatusOr<std::vector<Reply>> Pipeline(
+      const std::vector<std::vector<std::string_view>>& commands);
+
+  // PING; OK when the server answered PONG.
+  absl::Status Ping();
+
+  // True once an I/O, timeout or protocol error made the connection unusable.
+  bool broken() const { return broken_; }
+
+  // The options this connection was built with.
+  const ConnectionOptions& options() const { return options_; }
+
+ private:
+  struct Context;  // owns the hiredis context
+  Connection(ConnectionOptions options, std::unique_ptr<Context> context);
+  absl::Status ContextError(std::string_view during);
+  absl::StatusOr<Reply> ReadReply(std::string_view during);
+
+  ConnectionOptions options_;
+  std::unique_ptr<Context> context_;
+  bool broken_ = false;
+};
+
+}  // namespace keel::redis
+
+#endif  // KEEL_REDIS_CONNECTION_H_

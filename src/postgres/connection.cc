@@ -1,0 +1,231 @@
+#include "keel/postgres/connection.h"
+
+#include <poll.h>
+
+#include <exception>
+#include <pqxx/nontransaction>
+#include <pqxx/version>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "keel/base/status_macros.h"
+#include "keel/postgres/error.h"
+
+namespace keel::postgres {
+namespace {
+
+// Appends ` key=value`, quoting the value as libpq's conninfo parser expects.
+void AppendParam(std::string* out, std::string_view key,
+                 std::string_view value) {
+  absl::StrAppend(out, out->empty() ? "" : " ", std::string(key), "='");
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('\'');
+}
+
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+
+absl::StatusOr<HostPort> ParseHost(std::string_view entry) {
+  HostPort hp;
+  if (entry.empty())
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.hosts has an empty entry");
+  if (entry.front() == '[') {  // [v6]:port
+    const std::size_t close = entry.find(']');
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ConnectionOptions.hosts: unterminated '[' in '",
+                       std::string(entry), "'"));
+    }
+    hp.host = std::string(entry.substr(1, close - 1));
+    std::string_view rest = entry.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ConnectionOptions.hosts: expected ':port' after ']' in '",
+            std::string(entry), "'"));
+      }
+      hp.port = std::string(rest.substr(1));
+    }
+  } else {
+    const std::size_t colon = entry.rfind(':');
+    if (colon != std::string_view::npos && entry.find(':') == colon) {
+      hp.host = std::string(entry.substr(0, colon));
+      hp.port = std::string(entry.substr(colon + 1));
+    } else {
+      hp.host = std::string(entry);
+    }
+  }
+  if (hp.host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ConnectionOptions.hosts: no host in '", std::string(entry), "'"));
+  }
+  if (!hp.port.empty()) {
+    int port = 0;
+    for (char c : hp.port) {
+      if (c < '0' || c > '9' || port > 65535) {
+        port = -1;
+        break;
+      }
+      port = port * 10 + (c - '0');
+    }
+    if (port <= 0 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ConnectionOptions.hosts: bad port in '", std::string(entry), "'"));
+    }
+  }
+  return hp;
+}
+
+bool OneOf(std::string_view value,
+           std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (value == a) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
+  return BuildConnectionString(options).status();
+}
+
+absl::StatusOr<std::string> BuildConnectionString(
+    const ConnectionOptions& options) {
+  if (options.connect_timeout < std::chrono::seconds(1)) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.connect_timeout must be >= 1s");
+  }
+  if (options.keepalives && (options.keepalives_idle.count() <= 0 ||
+                             options.keepalives_interval.count() <= 0 ||
+                             options.keepalives_count <= 0)) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.keepalives_idle, keepalives_interval and "
+        "keepalives_count must be > 0");
+  }
+  if (options.statement_timeout && options.statement_timeout->count() < 0) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.statement_timeout must be >= 0");
+  }
+  if (!options.target_session_attrs.empty() &&
+      !OneOf(options.target_session_attrs,
+             {"any", "read-write", "read-only", "primary", "standby",
+              "prefer-standby"})) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ConnectionOptions.target_session_attrs: unknown value '",
+                     options.target_session_attrs, "'"));
+  }
+  if (!options.sslmode.empty() &&
+      !OneOf(options.sslmode, {"disable", "allow", "prefer", "require",
+                               "verify-ca", "verify-full"})) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ConnectionOptions.sslmode: unknown value '", options.sslmode, "'"));
+  }
+
+  std::string out = options.connection_string;
+  if (!options.hosts.empty()) {
+    // libpq pairs host and port lists by position, so a host without a port
+    // gets the default port explicitly.
+    std::string hosts;
+    std::string ports;
+    bool any_port = false;
+    for (std::size_t i = 0; i < options.hosts.size(); ++i) {
+      KEEL_ASSIGN_OR_RETURN(HostPort hp, ParseHost(options.hosts[i]));
+      const char* sep = i == 0 ? "" : ",";
+      absl::StrAppend(&hosts, sep, hp.host);
+      absl::StrAppend(&ports, sep, hp.port.empty() ? "5432" : hp.port);
+      any_port = any_port || !hp.port.empty();
+    }
+    AppendParam(&out, "host", hosts);
+    if (any_port) AppendParam(&out, "port", ports);
+  }
+  if (!options.dbname.empty()) AppendParam(&out, "dbname", options.dbname);
+  if (!options.user.empty()) AppendParam(&out, "user", options.user);
+  if (!options.password.empty())
+    AppendParam(&out, "password", options.password);
+  if (!options.target_session_attrs.empty()) {
+    AppendParam(&out, "target_session_attrs", options.target_session_attrs);
+  }
+  AppendParam(&out, "connect_timeout",
+              std::to_string(options.connect_timeout.count()));
+  AppendParam(&out, "keepalives", options.keepalives ? "1" : "0");
+  if (options.keepalives) {
+    AppendParam(&out, "keepalives_idle",
+                std::to_string(options.keepalives_idle.count()));
+    AppendParam(&out, "keepalives_interval",
+                std::to_string(options.keepalives_interval.count()));
+    AppendParam(&out, "keepalives_count",
+                std::to_string(options.keepalives_count));
+  }
+  if (!options.application_name.empty()) {
+    AppendParam(&out, "application_name", options.application_name);
+  }
+  if (!options.sslmode.empty()) AppendParam(&out, "sslmode", options.sslmode);
+  if (options.statement_timeout) {
+    // Sent in the startup packet: no extra round trip after connecting.
+    AppendParam(&out, "options",
+                absl::StrCat("-c statement_timeout=",
+                             options.statement_timeout->count()));
+  }
+  return out;
+}
+
+Connection::Connection(std::unique_ptr<pqxx::connection> connection)
+    : connection_(std::move(connection)) {}
+
+Connection::~Connection() = default;
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
+    const ConnectionOptions& options) {
+  KEEL_ASSIGN_OR_RETURN(std::string conninfo, BuildConnectionString(options));
+  try {
+    auto connection = std::make_unique<pqxx::connection>(conninfo);
+#if PQXX_VERSION_MAJOR < 7
+    // libpqxx 6.4 would otherwise reconnect silently on the next use after a
+    // failure, dropping session state mid-transaction. Deprecated there, absent
+    // in 7.x where reactivation no longer exists.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    connection->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+#endif
+    return std::unique_ptr<Connection>(new Connection(std::move(connection)));
+  } catch (const std::exception& e) {
+    return StatusFromException(e);
+  }
+}
+
+bool Connection::IsAlive() {
+  if (!connection_->is_open()) return false;
+  const int fd = connection_->sock();
+  if (fd < 0) return false;
+  pollfd pfd;
+  pfd.fd = fd;
+  pfd.events = POLLIN | POLLRDHUP;
+  pfd.revents = 0;
+  if (poll(&pfd, 1, 0) < 0) return false;
+  // Readable data alone may be a NOTIFY or NOTICE; a hang-up or error means the
+  // server closed the session.
+  return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) == 0;
+}
+
+absl::Status Connection::Ping() {
+  try {
+    pqxx::nontransaction tx(*connection_);
+    tx.exec("SELECT 1");
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return StatusFromException(e);
+  }
+}
+
+int Connection::server_version() const { return connection_->server_version(); }
+
+}  // namespace keel::postgres

@@ -1,0 +1,293 @@
+#include "keel/redis/connection.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "keel/base/status_macros.h"
+
+namespace keel::redis {
+namespace {
+
+timeval ToTimeval(std::chrono::milliseconds d) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+  return tv;
+}
+
+// Ignores SIGPIPE once per process unless the application installed a handler.
+void SuppressSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 &&
+        current.sa_handler == SIG_DFL) {
+      struct sigaction ignore;
+      std::memset(&ignore, 0, sizeof(ignore));
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
+// Copies a hiredis reply tree into keel's owned Reply.
+absl::StatusOr<Reply> Convert(const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_NIL:
+      return Reply::Nil();
+    case REDIS_REPLY_STRING:
+      return Reply::String(std::string(r->str, r->len));
+    case REDIS_REPLY_STATUS:
+      return Reply::Status(std::string(r->str, r->len));
+    case REDIS_REPLY_ERROR:
+      return Reply::Error(std::string(r->str, r->len));
+    case REDIS_REPLY_INTEGER:
+      return Reply::Integer(r->integer);
+    case REDIS_REPLY_ARRAY: {
+      std::vector<Reply> elements;
+      elements.reserve(r->elements);
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        KEEL_ASSIGN_OR_RETURN(Reply element, Convert(r->element[i]));
+        elements.push_back(std::move(element));
+      }
+      return Reply::Array(std::move(elements));
+    }
+    default:
+      // RESP3 types never arrive on a RESP2 connection; treat them as protocol
+      // violations rather than guessing a mapping.
+      return absl::InternalError(absl::StrCat(
+          "redis: unexpected reply type ", r->type, " on a RESP2 connection"));
+  }
+}
+
+struct ReplyDeleter {
+  void operator()(void* reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<void, ReplyDeleter>;
+
+bool ValidClientName(std::string_view name) {
+  for (char c : name) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Connection::Context {
+  explicit Context(redisContext* c) : ctx(c) {}
+  ~Context() {
+    if (ctx != nullptr) redisFree(ctx);
+  }
+  redisContext* ctx;
+};
+
+absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
+  if (options.unix_socket.empty()) {
+    if (options.host.empty()) {
+      return absl::InvalidArgumentError(
+          "ConnectionOptions.host must not be empty");
+    }
+    if (options.port <= 0 || options.port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ConnectionOptions.port must be in 1..65535, got ", options.port));
+    }
+  }
+  if (options.connect_timeout.count() <= 0) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.connect_timeout must be > 0");
+  }
+  if (options.command_timeout.count() <= 0) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.command_timeout must be > 0");
+  }
+  if (options.db < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ConnectionOptions.db must be >= 0, got ", options.db));
+  }
+  if (!options.username.empty() && options.password.empty()) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.username requires ConnectionOptions.password");
+  }
+  if (!ValidClientName(options.client_name)) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.client_name must not contain spaces or newlines");
+  }
+  return absl::OkStatus();
+}
+
+Connection::Connection(ConnectionOptions options,
+                       std::unique_ptr<Context> context)
+    : options_(std::move(options)), context_(std::move(context)) {}
+
+Connection::~Connection() = default;
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
+    const ConnectionOptions& options) {
+  KEEL_RETURN_IF_ERROR(ValidateConnectionOptions(options));
+  if (options.tls) {
+    return absl::UnimplementedError(absl::StrCat(
+        "redis: TLS is not available with this hiredis (", HIREDIS_MAJOR, ".",
+        HIREDIS_MINOR, "); it needs hiredis >= 1.0 with hiredis_ssl"));
+  }
+  SuppressSigpipe();
+
+  const timeval connect_tv = ToTimeval(options.connect_timeout);
+  redisContext* raw = options.unix_socket.empty()
+                          ? redisConnectWithTimeout(options.host.c_str(),
+                                                    options.port, connect_tv)
+                          : redisConnectUnixWithTimeout(
+                                options.unix_socket.c_str(), connect_tv);
+  if (raw == nullptr)
+    return absl::ResourceExhaustedError("redis: cannot allocate a context");
+  auto context = std::make_unique<Context>(raw);
+  std::unique_ptr<Connection> connection(
+      new Connection(options, std::move(context)));
+  if (raw->err != 0) return connection->ContextError("connect");
+
+  if (redisSetTimeout(raw, ToTimeval(options.command_timeout)) != REDIS_OK) {
+    return connection->ContextError("setting the command timeout");
+  }
+  if (options.tcp_keepalive && options.unix_socket.empty() &&
+      redisEnableKeepAlive(raw) != REDIS_OK) {
+    return connection->ContextError("enabling TCP keepalive");
+  }
+
+  if (!options.password.empty()) {
+    absl::StatusOr<Reply> auth =
+        options.username.empty()
+            ? connection->Command({"AUTH", options.password})
+            : connection->Command({"AUTH", options.username, options.password});
+    if (!auth.ok()) return auth.status();
+    if (auth->is_error()) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("redis: AUTH failed: ", std::string(auth->str())));
+    }
+  }
+  if (options.db != 0) {
+    const std::string db = std::to_string(options.db);
+    KEEL_ASSIGN_OR_RETURN(Reply select, connection->Command({"SELECT", db}));
+    if (select.is_error()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "redis: SELECT ", db, " failed: ", std::string(select.str())));
+    }
+  }
+  if (!options.client_name.empty()) {
+    KEEL_ASSIGN_OR_RETURN(
+        Reply name,
+        connection->Command({"CLIENT", "SETNAME", options.client_name}));
+    KEEL_RETURN_IF_ERROR(name.ToStatus());
+  }
+  return connection;
+}
+
+absl::Status Connection::ContextError(std::string_view during) {
+  broken_ = true;
+  const redisContext* c = context_->ctx;
+  const int saved_errno = errno;
+  const std::string where =
+      options_.unix_socket.empty()
+          ? absl::StrCat(options_.host, ":", options_.port)
+          : options_.unix_socket;
+  const std::string message =
+      absl::StrCat("redis ", where, ": ", std::string(during), ": ", c->errstr);
+  switch (c->err) {
+#ifdef REDIS_ERR_TIMEOUT
+    case REDIS_ERR_TIMEOUT:
+      return absl::DeadlineExceededError(message);
+#endif
+    case REDIS_ERR_IO:
+      // hiredis 0.14 reports a socket timeout as an I/O error with EAGAIN.
+      if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
+          saved_errno == ETIMEDOUT || saved_errno == EINPROGRESS) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(message, " (timed out)"));
+      }
+      return absl::UnavailableError(message);
+    case REDIS_ERR_EOF:
+      return absl::UnavailableError(message);
+    case REDIS_ERR_PROTOCOL:
+    case REDIS_ERR_OOM:
+      return absl::InternalError(message);
+    default:
+      return absl::UnavailableError(message);
+  }
+}
+
+absl::StatusOr<Reply> Connection::ReadReply(std::string_view during) {
+  void* raw = nullptr;
+  errno = 0;
+  if (redisGetReply(context_->ctx, &raw) != REDIS_OK || raw == nullptr) {
+    return ContextError(during);
+  }
+  ReplyPtr reply(raw);
+  absl::StatusOr<Reply> converted =
+      Convert(static_cast<const redisReply*>(reply.get()));
+  if (!converted.ok()) broken_ = true;
+  return converted;
+}
+
+absl::StatusOr<Reply> Connection::Command(
+    std::initializer_list<std::string_view> args) {
+  return Command(std::vector<std::string_view>(args));
+}
+
+absl::StatusOr<Reply> Connection::Command(
+    const std::vector<std::string_view>& args) {
+  KEEL_ASSIGN_OR_RETURN(std::vector<Reply> replies, Pipeline({args}));
+  return std::move(replies.front());
+}
+
+absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
+    const std::vector<std::vector<std::string_view>>& commands) {
+  if (broken_) {
+    return absl::FailedPreconditionError(
+        "redis: the connection is broken by an earlier error; connect afresh");
+  }
+  // Validate everything before appending anything: a half-appended batch would
+  // leave stray commands in hiredis's output buffer.
+  if (commands.empty())
+    return absl::InvalidArgumentError("redis: empty pipeline");
+  for (const auto& args : commands) {
+    if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
+  }
+  std::vector<const char*> argv;
+  std::vector<std::size_t> argvlen;
+  for (const auto& args : commands) {
+    argv.clear();
+    argvlen.clear();
+    for (std::string_view arg : args) {
+      argv.push_back(arg.data());
+      argvlen.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(context_->ctx, static_cast<int>(argv.size()),
+                               argv.data(), argvlen.data()) != REDIS_OK) {
+      return ContextError("formatting a command");
+    }
+  }
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (const auto& args : commands) {
+    KEEL_ASSIGN_OR_RETURN(Reply reply, ReadReply(args.front()));
+    replies.push_back(std::move(reply));
+  }
+  return replies;
+}
+
+absl::Status Connection::Ping() {
+  KEEL_ASSIGN_OR_RETURN(Reply reply, Command({"PING"}));
+  if (reply.is_status() && reply.str() == "PONG") return absl::OkStatus();
+  if (reply.is_error()) return reply.ToStatus();
+  return absl::InternalError(
+      absl::StrCat("redis: PING answered '", std::string(reply.str()), "'"));
+}
+
+}  // namespace keel::redis
