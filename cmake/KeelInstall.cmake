@@ -1,1 +1,132 @@
+# Install rules for keel: libraries, public headers, a CMake package and
+# pkg-config files.
+#
+# Layout under the install prefix:
+#   include/keel/...                         public headers (the HEADERS file sets)
+#   <libdir>/libkeel_<component>.{a,so}      one library per component
+#   <libdir>/cmake/keel/keelConfig.cmake     find_package(keel COMPONENTS ...)
+#   <libdir>/cmake/keel/keelConfigVersion.cmake
+#   <libdir>/cmake/keel/keel-<component>-targets*.cmake
+#   <libdir>/cmake/keel/KeelFindPackages.cmake  dependency lookup used by the config
+#   <libdir>/pkgconfig/keel.pc, keel-<component>.pc
+#
+# Each component has its own export set and targets file so that a core-only
+# consumer never loads (or needs the dependencies of) redis, postgres or httplib.
+# Only the components that this build defines are installed; keelConfig.cmake
+# records that list and rejects requests for the others with a clear message.
 
+include(CMakePackageConfigHelpers)
+
+set(KEEL_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/keel" CACHE STRING
+    "Where keelConfig.cmake and the exported targets are installed, relative to the prefix")
+mark_as_advanced(KEEL_INSTALL_CMAKEDIR)
+
+# Every component keel knows about, in dependency order (core first).
+set(KEEL_KNOWN_COMPONENTS core redis postgres httplib)
+
+# pkg-config module each backend component needs, and whether the dependency
+# appears in keel's public headers (then it is always required) or only in its
+# sources (then only a static keel needs it at link time).
+set(_keel_pc_dep_redis hiredis)
+set(_keel_pc_dep_postgres libpqxx)
+set(_keel_pc_dep_httplib cpp-httplib)
+set(_keel_pc_dep_public_httplib ON)
+
+# The .pc files locate the prefix from their own directory so that
+# `cmake --install --prefix <dir>` and relocated packages work unchanged.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(KEEL_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(KEEL_PC_LIBDIR "${CMAKE_INSTALL_FULL_LIBDIR}")
+  set(KEEL_PC_INCLUDEDIR "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
+else()
+  file(RELATIVE_PATH _keel_pc_to_prefix "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+  string(REGEX REPLACE "/$" "" _keel_pc_to_prefix "${_keel_pc_to_prefix}")
+  set(KEEL_PC_PREFIX "\${pcfiledir}/${_keel_pc_to_prefix}")
+  set(KEEL_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+  set(KEEL_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+
+# _keel_install_pkg_config(<component>): writes keel.pc (core) or
+# keel-<component>.pc. A static library cannot hide its dependencies, so for a
+# static build the private dependencies move to Requires/Libs and a plain
+# `pkg-config --libs` links; a shared build keeps them private.
+# nlohmann_json is header-only and used only inside keel's sources, so no .pc
+# names it.
+function(_keel_install_pkg_config component)
+  get_target_property(type keel_${component} TYPE)
+  set(requires)
+  set(requires_private)
+  set(libs "-L\${libdir} -lkeel_${component}")
+  set(cflags "-I\${includedir}")
+  if(component STREQUAL "core")
+    set(KEEL_PC_NAME keel)
+    set(KEEL_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: core (base, telemetry, components, facade)")
+    set(requires absl_status absl_statusor absl_strings)
+    set(private_deps libcrypto)
+    # Threads::Threads is a public dependency of keel::core.
+    string(APPEND libs " -pthread")
+    string(APPEND cflags " -pthread")
+  else()
+    set(KEEL_PC_NAME keel-${component})
+    set(KEEL_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: ${component} component")
+    set(requires "keel = ${PROJECT_VERSION}")
+    set(private_deps)
+    if(_keel_pc_dep_public_${component})
+      list(APPEND requires ${_keel_pc_dep_${component}})
+    else()
+      set(private_deps ${_keel_pc_dep_${component}})
+    endif()
+  endif()
+  if(type STREQUAL "STATIC_LIBRARY")
+    list(APPEND requires ${private_deps})
+  else()
+    list(APPEND requires_private ${private_deps})
+  endif()
+  list(JOIN requires ", " KEEL_PC_REQUIRES)
+  list(JOIN requires_private ", " KEEL_PC_REQUIRES_PRIVATE)
+  set(KEEL_PC_LIBS "${libs}")
+  set(KEEL_PC_CFLAGS "${cflags}")
+  set(pc_file "${PROJECT_BINARY_DIR}/pkgconfig/${KEEL_PC_NAME}.pc")
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/keel.pc.in" "${pc_file}" @ONLY)
+  install(FILES "${pc_file}" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+endfunction()
+
+set(KEEL_BUILT_COMPONENTS)
+set(KEEL_STATIC_COMPONENTS)
+foreach(component IN LISTS KEEL_KNOWN_COMPONENTS)
+  if(NOT TARGET keel_${component})
+    continue()
+  endif()
+  list(APPEND KEEL_BUILT_COMPONENTS ${component})
+  get_target_property(_keel_type keel_${component} TYPE)
+  if(_keel_type STREQUAL "STATIC_LIBRARY")
+    list(APPEND KEEL_STATIC_COMPONENTS ${component})
+  endif()
+  install(TARGETS keel_${component}
+    EXPORT keel-${component}-targets
+    ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+    LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+    RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+    FILE_SET HEADERS DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+    INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+  install(EXPORT keel-${component}-targets
+    NAMESPACE keel::
+    FILE keel-${component}-targets.cmake
+    DESTINATION "${KEEL_INSTALL_CMAKEDIR}")
+  _keel_install_pkg_config(${component})
+endforeach()
+
+configure_file("${PROJECT_SOURCE_DIR}/cmake/keelConfig.cmake.in"
+               "${PROJECT_BINARY_DIR}/keelConfig.cmake" @ONLY)
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/keelConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMajorVersion)
+install(FILES
+    "${PROJECT_BINARY_DIR}/keelConfig.cmake"
+    "${PROJECT_BINARY_DIR}/keelConfigVersion.cmake"
+    "${PROJECT_SOURCE_DIR}/cmake/KeelFindPackages.cmake"
+  DESTINATION "${KEEL_INSTALL_CMAKEDIR}")
+
+if(EXISTS "${PROJECT_SOURCE_DIR}/LICENSE")
+  install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+endif()
