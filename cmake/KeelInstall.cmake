@@ -24,13 +24,42 @@ mark_as_advanced(KEEL_INSTALL_CMAKEDIR)
 # Every component keel knows about, in dependency order (core first).
 set(KEEL_KNOWN_COMPONENTS core redis postgres httplib)
 
-# pkg-config module each backend component needs, and whether the dependency
-# appears in keel's public headers (then it is always required) or only in its
-# sources (then only a static keel needs it at link time).
+# The dependency of each backend component: its imported target (defined by
+# KeelFindPackages.cmake) and its pkg-config module.
+set(_keel_dep_target_redis hiredis::hiredis)
+set(_keel_dep_target_postgres libpqxx::pqxx)
+set(_keel_dep_target_httplib httplib::httplib)
 set(_keel_pc_dep_redis hiredis)
 set(_keel_pc_dep_postgres libpqxx)
 set(_keel_pc_dep_httplib cpp-httplib)
-set(_keel_pc_dep_public_httplib ON)
+
+# A backend dependency that keel links PUBLIC (its types appear in keel's headers)
+# is needed by every consumer; a PRIVATE one only by consumers of a static keel.
+# Read from the targets, so keelConfig.cmake and the .pc files follow
+# src/CMakeLists.txt.
+function(_keel_dependency_is_public component out)
+  get_target_property(links keel_${component} INTERFACE_LINK_LIBRARIES)
+  if(_keel_dep_target_${component} IN_LIST links)
+    set(${out} TRUE PARENT_SCOPE)
+  else()
+    set(${out} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Builds that take a dependency from its CMake package (vcpkg's header-only
+# cpp-httplib, Conan) may have no .pc file for it; a .pc must not require a
+# module that pkg-config cannot find, so such a dependency is left out.
+find_package(PkgConfig QUIET)
+function(_keel_pc_module_exists module out)
+  set(${out} FALSE PARENT_SCOPE)
+  if(PKG_CONFIG_FOUND)
+    execute_process(COMMAND "${PKG_CONFIG_EXECUTABLE}" --exists "${module}"
+                    RESULT_VARIABLE result)
+    if(result EQUAL 0)
+      set(${out} TRUE PARENT_SCOPE)
+    endif()
+  endif()
+endfunction()
 
 # The .pc files locate the prefix from their own directory so that
 # `cmake --install --prefix <dir>` and relocated packages work unchanged.
@@ -71,10 +100,15 @@ function(_keel_install_pkg_config component)
     set(KEEL_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: ${component} component")
     set(requires "keel = ${PROJECT_VERSION}")
     set(private_deps)
-    if(_keel_pc_dep_public_${component})
-      list(APPEND requires ${_keel_pc_dep_${component}})
+    set(module ${_keel_pc_dep_${component}})
+    _keel_pc_module_exists(${module} module_exists)
+    _keel_dependency_is_public(${component} public)
+    if(NOT module_exists)
+      message(STATUS "keel: no pkg-config module '${module}'; ${KEEL_PC_NAME}.pc will not require it")
+    elseif(public)
+      list(APPEND requires ${module})
     else()
-      set(private_deps ${_keel_pc_dep_${component}})
+      set(private_deps ${module})
     endif()
   endif()
   if(type STREQUAL "STATIC_LIBRARY")
@@ -93,6 +127,7 @@ endfunction()
 
 set(KEEL_BUILT_COMPONENTS)
 set(KEEL_STATIC_COMPONENTS)
+set(KEEL_PUBLIC_DEP_COMPONENTS)
 foreach(component IN LISTS KEEL_KNOWN_COMPONENTS)
   if(NOT TARGET keel_${component})
     continue()
@@ -101,6 +136,12 @@ foreach(component IN LISTS KEEL_KNOWN_COMPONENTS)
   get_target_property(_keel_type keel_${component} TYPE)
   if(_keel_type STREQUAL "STATIC_LIBRARY")
     list(APPEND KEEL_STATIC_COMPONENTS ${component})
+  endif()
+  if(NOT component STREQUAL "core")
+    _keel_dependency_is_public(${component} _keel_public)
+    if(_keel_public)
+      list(APPEND KEEL_PUBLIC_DEP_COMPONENTS ${component})
+    endif()
   endif()
   install(TARGETS keel_${component}
     EXPORT keel-${component}-targets
