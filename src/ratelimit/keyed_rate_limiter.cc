@@ -1,0 +1,323 @@
+#include "keel/ratelimit/keyed_rate_limiter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <list>
+#include <random>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "keel/base/hash.h"
+#include "keel/base/mutex.h"
+#include "keel/base/status_macros.h"
+#include "ratelimit/gcra.h"
+#include "ratelimit/options_check.h"
+
+namespace keel {
+namespace ratelimit {
+
+using ratelimit_internal::GcraConfig;
+
+class KeyedRateLimiter::Impl {
+ public:
+  Impl(KeyedRateLimiterOptions options, std::vector<GcraConfig> limits)
+      : options_(std::move(options)),
+        limits_(std::move(limits)),
+        per_shard_(options_.max_keys / options_.shards),
+        seed_(std::random_device{}()),
+        shards_(options_.shards) {
+    for (const GcraConfig& limit : limits_) {
+      min_burst_ = std::min(min_burst_, limit.burst);
+    }
+  }
+
+  const KeyedRateLimiterOptions& options() const { return options_; }
+
+  Decision TryAcquire(std::string_view key, std::int64_t permits,
+                      std::int64_t now) {
+    Decision d = Decide(key, permits, now);
+    if (options_.shadow && !d.allowed) d.allowed = true;
+    if (options_.observer != nullptr) {
+      options_.observer->OnDecision(options_.name, d);
+    }
+    return d;
+  }
+
+  std::size_t EvictIdle(std::int64_t now) {
+    std::size_t dropped = 0;
+    for (Shard& shard : shards_) {
+      MutexLock lock(shard.mu);
+      for (auto it = shard.lru.begin(); it != shard.lru.end();) {
+        if (IsIdle(*it, now)) {
+          shard.index.erase(it->key);
+          it = shard.lru.erase(it);
+          ++dropped;
+        } else {
+          ++it;
+        }
+      }
+    }
+    idle_evictions_.fetch_add(dropped, std::memory_order_relaxed);
+    return dropped;
+  }
+
+  void ForEachKey(std::int64_t now,
+                  const std::function<void(const KeySnapshot&)>& fn) const {
+    KeySnapshot snapshot;
+    for (const Shard& shard : shards_) {
+      MutexLock lock(shard.mu);
+      for (const Entry& entry : shard.lru) {
+        snapshot.key = entry.key;
+        snapshot.remaining.clear();
+        for (std::size_t i = 0; i < limits_.size(); ++i) {
+          const GcraConfig& limit = limits_[i];
+          const std::int64_t tolerance = limit.burst * limit.interval_ns;
+          snapshot.remaining.push_back(std::max<std::int64_t>(
+              0, (now + tolerance - std::max(entry.tats[i], now)) /
+                     limit.interval_ns));
+        }
+        fn(snapshot);
+      }
+    }
+  }
+
+  std::size_t size() const {
+    std::size_t total = 0;
+    for (const Shard& shard : shards_) {
+      MutexLock lock(shard.mu);
+      total += shard.lru.size();
+    }
+    return total;
+  }
+
+  std::uint64_t lru_evictions() const {
+    return lru_evictions_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t idle_evictions() const {
+    return idle_evictions_.load(std::memory_order_relaxed);
+  }
+
+  std::vector<Policy> policies() const {
+    std::vector<Policy> result;
+    for (std::size_t i = 0; i < limits_.size(); ++i) {
+      Policy policy;
+      policy.name = options_.limits[i].name;
+      policy.quota = limits_[i].burst;
+      policy.window =
+          std::chrono::nanoseconds(limits_[i].burst * limits_[i].interval_ns);
+      result.push_back(std::move(policy));
+    }
+    return result;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::vector<std::int64_t> tats;  // one TAT per limit
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+  struct Shard {
+    mutable Mutex mu;
+    Lru lru ABSL_GUARDED_BY(mu);
+    // Keys are views of Entry::key, stable while the entry lives, which
+    // gives allocation-free lookups by std::string_view.
+    std::unordered_map<std::string_view, Lru::iterator> index
+        ABSL_GUARDED_BY(mu);
+  };
+
+  bool IsIdle(const Entry& entry, std::int64_t now) const {
+    for (std::int64_t tat : entry.tats) {
+      if (tat > now) return false;
+    }
+    return true;
+  }
+
+  Decision Decide(std::string_view key, std::int64_t permits,
+                  std::int64_t now) {
+    Decision result;
+    if (permits < 0 || permits > min_burst_) {
+      result.reason = permits < 0 ? DecisionReason::kInvalidPermits
+                                  : DecisionReason::kOversize;
+      result.retry_after = kNever;
+      result.limit = min_burst_;
+      return result;
+    }
+    Shard& shard = shards_[Hash64(key, seed_) % shards_.size()];
+    MutexLock lock(shard.mu);
+    Entry& entry = Find(shard, key, now);
+    // Decide every limit first; commit only if all admit.
+    std::int64_t new_tats[kMaxLimits];
+    bool admitted = true;
+    for (std::size_t i = 0; i < limits_.size(); ++i) {
+      const Decision d = ratelimit_internal::GcraDecide(
+          limits_[i], entry.tats[i], now, permits, 0, &new_tats[i]);
+      if (i == 0 || Tighter(d, result)) result = d;
+      admitted = admitted && d.allowed;
+    }
+    if (admitted) {
+      std::copy(new_tats, new_tats + limits_.size(), entry.tats.begin());
+    }
+    return result;
+  }
+
+  // True if `d` should replace `current` as the reported decision: a refusal
+  // beats an admission, a longer refusal beats a shorter one, and among
+  // admissions the one with fewer remaining permits wins.
+  static bool Tighter(const Decision& d, const Decision& current) {
+    if (d.allowed != current.allowed) return !d.allowed;
+    if (!d.allowed) return d.retry_after > current.retry_after;
+    return d.remaining < current.remaining;
+  }
+
+  Entry& Find(Shard& shard, std::string_view key, std::int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
+    auto it = shard.index.find(key);
+    if (it != shard.index.end()) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+      return *it->second;
+    }
+    if (shard.lru.size() >= per_shard_) {
+      // Prefer an idle victim (lossless) if the LRU one is idle anyway.
+      Entry& victim = shard.lru.back();
+      if (!IsIdle(victim, now)) {
+        lru_evictions_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        idle_evictions_.fetch_add(1, std::memory_order_relaxed);
+      }
+      shard.index.erase(victim.key);
+      shard.lru.pop_back();
+    }
+    // A new key has full buckets: a TAT of `now`.
+    shard.lru.push_front(Entry{std::string(key),
+                               std::vector<std::int64_t>(limits_.size(), now)});
+    Entry& entry = shard.lru.front();
+    shard.index.emplace(entry.key, shard.lru.begin());
+    return entry;
+  }
+
+ public:
+  // Upper bound on limits per key, so that decisions need no allocation.
+  static constexpr std::size_t kMaxLimits = 16;
+
+ private:
+  const KeyedRateLimiterOptions options_;
+  const std::vector<GcraConfig> limits_;
+  const std::size_t per_shard_;
+  const std::uint64_t seed_;  // per process: defends against hash flooding
+  std::int64_t min_burst_ = std::numeric_limits<std::int64_t>::max();
+  std::vector<Shard> shards_;
+  std::atomic<std::uint64_t> lru_evictions_{0};
+  std::atomic<std::uint64_t> idle_evictions_{0};
+};
+
+absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> KeyedRateLimiter::Create(
+    KeyedRateLimiterOptions options) {
+  KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckName("name", options.name));
+  if (options.limits.empty()) {
+    return absl::InvalidArgumentError("limits must not be empty");
+  }
+  if (options.limits.size() > Impl::kMaxLimits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limits must hold at most ", Impl::kMaxLimits,
+                     " limits, got ", options.limits.size()));
+  }
+  std::vector<GcraConfig> limits;
+  for (std::size_t i = 0; i < options.limits.size(); ++i) {
+    const KeyedLimit& limit = options.limits[i];
+    const std::string field = absl::StrCat("limits[", i, "].");
+    KEEL_RETURN_IF_ERROR(
+        ratelimit_internal::CheckName(field + "name", limit.name));
+    KEEL_ASSIGN_OR_RETURN(
+        const std::int64_t interval,
+        ratelimit_internal::IntervalFor(field + "rate", limit.rate,
+                                        field + "period", limit.period));
+    if (limit.burst < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "burst must be >= 1, got ", limit.burst));
+    }
+    KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckTolerance(
+        field + "burst", limit.burst, 0, interval));
+    GcraConfig config;
+    config.interval_ns = interval;
+    config.burst = limit.burst;
+    limits.push_back(config);
+  }
+  if (options.shards < 1 || options.shards > 4096) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shards must be in [1, 4096], got ", options.shards));
+  }
+  if (options.max_keys < options.shards) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_keys must be >= shards (", options.shards, "), got ",
+                     options.max_keys));
+  }
+  KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckClock(options.clock));
+  if (options.scheduler != nullptr && options.evict_interval.count() <= 0) {
+    return absl::InvalidArgumentError("evict_interval must be > 0");
+  }
+  Scheduler* scheduler = options.scheduler;
+  const std::chrono::nanoseconds evict_interval = options.evict_interval;
+  std::unique_ptr<KeyedRateLimiter> limiter(new KeyedRateLimiter(
+      std::make_unique<Impl>(std::move(options), std::move(limits))));
+  if (scheduler != nullptr) {
+    Impl* impl = limiter->impl_.get();
+    KEEL_ASSIGN_OR_RETURN(limiter->evict_task_,
+                          scheduler->ScheduleEvery(evict_interval, [impl] {
+                            impl->EvictIdle(ratelimit_internal::ClampTime(
+                                impl->options().clock->Now().count()));
+                          }));
+    limiter->scheduler_ = scheduler;
+  }
+  return limiter;
+}
+
+KeyedRateLimiter::KeyedRateLimiter(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+KeyedRateLimiter::~KeyedRateLimiter() {
+  if (scheduler_ != nullptr) scheduler_->Cancel(evict_task_);
+}
+
+Decision KeyedRateLimiter::TryAcquire(std::string_view key,
+                                      std::int64_t permits) {
+  return TryAcquire(key, permits, impl_->options().clock->Now());
+}
+
+Decision KeyedRateLimiter::TryAcquire(std::string_view key,
+                                      std::int64_t permits, MonoTime now) {
+  return impl_->TryAcquire(key, permits,
+                           ratelimit_internal::ClampTime(now.count()));
+}
+
+std::size_t KeyedRateLimiter::EvictIdle(MonoTime now) {
+  return impl_->EvictIdle(ratelimit_internal::ClampTime(now.count()));
+}
+
+std::size_t KeyedRateLimiter::EvictIdle() {
+  return EvictIdle(impl_->options().clock->Now());
+}
+
+void KeyedRateLimiter::ForEachKey(
+    MonoTime now, const std::function<void(const KeySnapshot&)>& fn) const {
+  impl_->ForEachKey(ratelimit_internal::ClampTime(now.count()), fn);
+}
+
+std::size_t KeyedRateLimiter::size() const { return impl_->size(); }
+std::uint64_t KeyedRateLimiter::lru_evictions() const {
+  return impl_->lru_evictions();
+}
+std::uint64_t KeyedRateLimiter::idle_evictions() const {
+  return impl_->idle_evictions();
+}
+std::vector<Policy> KeyedRateLimiter::policies() const {
+  return impl_->policies();
+}
+std::string_view KeyedRateLimiter::name() const {
+  return impl_->options().name;
+}
+
+}  // namespace ratelimit
+}  // namespace keel
