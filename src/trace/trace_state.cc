@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "trace/header_lines.h"
 
 namespace keel::trace {
 namespace {
@@ -99,12 +100,7 @@ std::optional<TraceState> TraceState::Parse(std::string_view header) {
 
 std::optional<TraceState> TraceState::ParseLines(
     const std::vector<std::string_view>& lines) {
-  std::string joined;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i > 0) joined.push_back(',');
-    joined.append(lines[i]);
-  }
-  return Parse(joined);
+  return Parse(trace_internal::JoinHeaderLines(lines));
 }
 
 std::string TraceState::ToHeader(std::size_t max_size) const {

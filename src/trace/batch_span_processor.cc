@@ -1,0 +1,174 @@
+#include "keel/trace/batch_span_processor.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace keel::trace {
+namespace {
+
+std::size_t RoundUpToPowerOfTwo(std::size_t n) {
+  std::size_t p = 2;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+constexpr std::chrono::nanoseconds kDestructorFlushTimeout =
+    std::chrono::seconds(10);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BatchSpanProcessor>> BatchSpanProcessor::Create(
+    BatchSpanProcessorOptions options) {
+  if (!options.exporter) {
+    return absl::InvalidArgumentError(
+        "BatchSpanProcessorOptions.exporter must not be null");
+  }
+  if (options.max_queue_size == 0) {
+    return absl::InvalidArgumentError(
+        "BatchSpanProcessorOptions.max_queue_size must be > 0");
+  }
+  if (options.max_export_batch_size == 0 ||
+      options.max_export_batch_size > options.max_queue_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "BatchSpanProcessorOptions.max_export_batch_size must be in [1, "
+        "max_queue_size=",
+        options.max_queue_size, "], got ", options.max_export_batch_size));
+  }
+  if (options.schedule_delay.count() <= 0) {
+    return absl::InvalidArgumentError(
+        "BatchSpanProcessorOptions.schedule_delay must be > 0");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError(
+        "BatchSpanProcessorOptions.clock must not be null");
+  }
+  std::unique_ptr<Scheduler> owned_scheduler;
+  if (options.scheduler == nullptr) {
+    SchedulerOptions scheduler_options;
+    scheduler_options.clock = options.clock;
+    scheduler_options.thread_name = "keel-span-export";
+    auto scheduler = Scheduler::Create(std::move(scheduler_options));
+    if (!scheduler.ok()) return scheduler.status();
+    owned_scheduler = std::move(*scheduler);
+  }
+  const std::chrono::nanoseconds delay = options.schedule_delay;
+  std::unique_ptr<BatchSpanProcessor> processor(
+      new BatchSpanProcessor(std::move(options), std::move(owned_scheduler)));
+  BatchSpanProcessor* self = processor.get();
+  auto task =
+      self->scheduler_->ScheduleEvery(delay, [self] { self->ExportTask(); });
+  if (!task.ok()) return task.status();
+  MutexLock lock(self->task_mu_);
+  self->periodic_task_ = *task;
+  return processor;
+}
+
+BatchSpanProcessor::BatchSpanProcessor(
+    BatchSpanProcessorOptions options,
+    std::unique_ptr<Scheduler> owned_scheduler)
+    : exporter_(std::move(options.exporter)),
+      batch_size_(options.max_export_batch_size),
+      clock_(options.clock),
+      owned_scheduler_(std::move(owned_scheduler)),
+      scheduler_(owned_scheduler_ ? owned_scheduler_.get() : options.scheduler),
+      queue_(RoundUpToPowerOfTwo(options.max_queue_size)) {}
+
+BatchSpanProcessor::~BatchSpanProcessor() {
+  Shutdown(kDestructorFlushTimeout).IgnoreError();
+  // Spans that did not make it out before the deadline are freed here.
+  SpanData* span;
+  while (queue_.TryPop(&span)) delete span;
+}
+
+void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
+  if (!span->context.sampled()) return;
+  if (shutdown_.load(std::memory_order_acquire) ||
+      !queue_.TryPush(span.get())) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  span.release();  // owned by the queue now
+  if (queue_.SizeApprox() >= batch_size_) RequestExport();
+}
+
+void BatchSpanProcessor::RequestExport() noexcept {
+  // At most one triggered export is pending: the flag is cleared by the task
+  // itself once it holds export_mu_.
+  if (export_requested_.exchange(true, std::memory_order_acq_rel)) return;
+  MutexLock lock(task_mu_);
+  if (stopped_) return;
+  auto task = scheduler_->ScheduleAfter(std::chrono::nanoseconds(0),
+                                        [this] { ExportTask(); });
+  if (task.ok()) {
+    trigger_task_ = *task;
+  } else {
+    export_requested_.store(false, std::memory_order_release);
+  }
+}
+
+void BatchSpanProcessor::ExportTask() {
+  MutexLock lock(export_mu_);
+  export_requested_.store(false, std::memory_order_release);
+  Drain(std::nullopt).IgnoreError();  // counted in failed_spans()
+}
+
+absl::Status BatchSpanProcessor::Drain(std::optional<MonoTime> deadline) {
+  // Only what is queued now: producers faster than the exporter must not keep
+  // one drain running forever.
+  std::size_t remaining = queue_.SizeApprox();
+  absl::Status first_error;
+  SpanBatch batch;
+  batch.reserve(std::min(batch_size_, remaining));
+  while (remaining > 0) {
+    batch.clear();
+    SpanData* span;
+    while (batch.size() < batch_size_ && remaining > 0 &&
+           queue_.TryPop(&span)) {
+      batch.emplace_back(span);
+      --remaining;
+    }
+    if (batch.empty()) break;
+    const absl::Status status = exporter_->Export(batch);
+    if (status.ok()) {
+      exported_.fetch_add(batch.size(), std::memory_order_relaxed);
+    } else {
+      failed_.fetch_add(batch.size(), std::memory_order_relaxed);
+      if (first_error.ok()) first_error = status;
+    }
+    if (remaining > 0 && deadline && clock_->Now() >= *deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "span flush deadline passed with ", remaining, " spans queued"));
+    }
+  }
+  return first_error;
+}
+
+absl::Status BatchSpanProcessor::ForceFlush(std::chrono::nanoseconds timeout) {
+  const MonoTime deadline = clock_->Now() + timeout;
+  MutexLock lock(export_mu_);
+  return Drain(deadline);
+}
+
+absl::Status BatchSpanProcessor::Shutdown(std::chrono::nanoseconds timeout) {
+  {
+    MutexLock lock(task_mu_);
+    if (stopped_) return absl::OkStatus();
+    stopped_ = true;
+    shutdown_.store(true, std::memory_order_release);
+    // Cancel() waits for a run in progress, so no task touches `this` after
+    // this block except one that already holds export_mu_ (ForceFlush below
+    // waits for it).
+    if (periodic_task_) scheduler_->Cancel(*periodic_task_);
+    if (trigger_task_) scheduler_->Cancel(*trigger_task_);
+  }
+  absl::Status status = ForceFlush(timeout);
+  const absl::Status exporter_status = exporter_->Shutdown();
+  if (status.ok()) status = exporter_status;
+  if (owned_scheduler_) owned_scheduler_->Shutdown();
+  return status;
+}
+
+}  // namespace keel::trace
