@@ -343,20 +343,6 @@ void AppendAnyValue(const AttributeValue& value, std::string& out) {
       value);
 }
 
-void AppendScopeJson(const InstrumentationScope* scope, std::string& out) {
-  out.push_back('{');
-  bool first = true;
-  if (scope != nullptr && !scope->name.empty()) {
-    AppendKey("name", first, out);
-    AppendJsonString(scope->name, out);
-  }
-  if (scope != nullptr && !scope->version.empty()) {
-    AppendKey("version", first, out);
-    AppendJsonString(scope->version, out);
-  }
-  out.push_back('}');
-}
-
 void AppendDroppedCount(std::string_view key, std::uint32_t count, bool& first,
                         std::string& out) {
   if (count == 0) return;
@@ -392,6 +378,20 @@ std::string EncodeOtlpProtobuf(const Resource& resource,
   }
   w.End(resource_spans);
   return out;
+}
+
+void AppendOtlpJsonScope(const InstrumentationScope* scope, std::string& out) {
+  out.push_back('{');
+  bool first = true;
+  if (scope != nullptr && !scope->name.empty()) {
+    AppendKey("name", first, out);
+    AppendJsonString(scope->name, out);
+  }
+  if (scope != nullptr && !scope->version.empty()) {
+    AppendKey("version", first, out);
+    AppendJsonString(scope->version, out);
+  }
+  out.push_back('}');
 }
 
 void AppendOtlpJsonAttributes(const std::vector<KeyValue>& attributes,
@@ -512,7 +512,7 @@ std::string EncodeOtlpJson(const Resource& resource, const SpanBatch& batch) {
     if (!first_group) out.push_back(',');
     first_group = false;
     out.append("{\"scope\":");
-    AppendScopeJson(group.scope, out);
+    AppendOtlpJsonScope(group.scope, out);
     out.append(",\"spans\":[");
     for (std::size_t i = 0; i < group.spans.size(); ++i) {
       if (i > 0) out.push_back(',');

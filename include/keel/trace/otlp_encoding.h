@@ -47,6 +47,10 @@ std::string EncodeOtlpJson(const Resource& resource, const SpanBatch& batch);
 // by the JSON-lines exporter.
 void AppendOtlpJsonSpan(const SpanData& span, std::string& out);
 
+// Appends the OTLP JSON `InstrumentationScope` object of `scope` (`{}` if
+// null) to `out`.
+void AppendOtlpJsonScope(const InstrumentationScope* scope, std::string& out);
+
 // Appends the OTLP JSON `attributes` array of `attributes` to `out`.
 void AppendOtlpJsonAttributes(const std::vector<KeyValue>& attributes,
                               std::string& out);
