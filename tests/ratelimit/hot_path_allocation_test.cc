@@ -1,0 +1,124 @@
+// Proves the decision paths allocate nothing, by counting calls to the global
+// operator new made by this thread while they run.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "keel/ratelimit/concurrency_limiter.h"
+#include "keel/ratelimit/keyed_rate_limiter.h"
+#include "keel/ratelimit/token_bucket.h"
+#include "keel/ratelimit/window_limiter.h"
+
+namespace {
+thread_local std::size_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace keel {
+namespace ratelimit {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Number of allocations `fn` makes on this thread.
+template <typename Fn>
+std::size_t CountAllocations(Fn fn) {
+  const std::size_t before = allocations;
+  fn();
+  return allocations - before;
+}
+
+TEST(HotPathAllocationTest, CounterWorks) {
+  EXPECT_GE(CountAllocations([] { auto p = std::make_unique<int>(1); }), 1u);
+}
+
+TEST(HotPathAllocationTest, TokenBucket) {
+  ManualClock clock;
+  TokenBucketOptions options;
+  options.rate = 1000;
+  options.burst = 10;
+  options.max_debt = 10;
+  options.clock = &clock;
+  auto bucket = TokenBucket::Create(options).value();
+  EXPECT_EQ(CountAllocations([&] {
+              for (int i = 0; i < 1000; ++i) {
+                bucket->TryAcquire();  // admit, then reject
+                bucket->TryAcquire(1, clock.Now());
+                Reservation r = bucket->Reserve(1);
+                r.Cancel();
+                clock.Advance(milliseconds(1));
+              }
+            }),
+            0u);
+}
+
+TEST(HotPathAllocationTest, WindowLimiter) {
+  ManualClock clock;
+  WindowLimiterOptions options;
+  options.limit = 10;
+  options.clock = &clock;
+  auto limiter = WindowLimiter::Create(options).value();
+  EXPECT_EQ(CountAllocations([&] {
+              for (int i = 0; i < 1000; ++i) {
+                limiter->TryAcquire();
+                clock.Advance(milliseconds(7));
+              }
+            }),
+            0u);
+}
+
+TEST(HotPathAllocationTest, ConcurrencyLimiter) {
+  ConcurrencyLimiterOptions options;
+  options.limit = 2;
+  auto limiter = ConcurrencyLimiter::Create(options).value();
+  EXPECT_EQ(CountAllocations([&] {
+              for (int i = 0; i < 1000; ++i) {
+                ConcurrencyLimiter::Permit a = limiter->TryAcquire(2);
+                ConcurrencyLimiter::Permit b = limiter->TryAcquire(1);
+              }
+            }),
+            0u);
+}
+
+TEST(HotPathAllocationTest, KeyedLimiterForKnownKeys) {
+  ManualClock clock;
+  KeyedRateLimiterOptions options;
+  KeyedLimit second;
+  second.rate = 10;
+  second.burst = 10;
+  KeyedLimit hour;
+  hour.rate = 1000;
+  hour.period = std::chrono::hours(1);
+  hour.burst = 1000;
+  options.limits = {second, hour};
+  options.clock = &clock;
+  auto limiter = KeyedRateLimiter::Create(options).value();
+  const std::string keys[] = {"10.0.0.1", "10.0.0.2",
+                              "a-rather-long-api-key-0123456789abcdef"};
+  for (const std::string& key : keys) limiter->TryAcquire(key);  // insert
+  EXPECT_EQ(CountAllocations([&] {
+              for (int i = 0; i < 1000; ++i) {
+                for (const std::string& key : keys) limiter->TryAcquire(key);
+                clock.Advance(milliseconds(1));
+              }
+            }),
+            0u);
+  // A new key does allocate: the counter is not blind.
+  EXPECT_GT(CountAllocations([&] { limiter->TryAcquire("new key"); }), 0u);
+}
+
+}  // namespace
+}  // namespace ratelimit
+}  // namespace keel
