@@ -1,0 +1,136 @@
+// keel/redis/pool.h
+//
+// `keel::redis::Pool`: a pool of `keel::redis::Connection`s on keel's generic
+// pool (keel/pool/pool.h), optionally following a Redis Sentinel deployment
+// to whichever server is the current master.
+//
+// Example:
+//   keel::redis::PoolOptions options;
+//   options.connection.host = "10.0.0.5";
+//   options.connection.command_timeout = std::chrono::milliseconds(100);
+//   options.pool.max_size = 8;
+//   auto pool = keel::redis::Pool::Create(options);
+//   if (!pool.ok()) return pool.status();
+//   absl::StatusOr<keel::redis::Reply> reply =
+//       (*pool)->Command({"GET", "user:42"});
+//
+//   // Several commands on one connection:
+//   auto lease = (*pool)->Acquire();
+//   if (!lease.ok()) return lease.status();
+//   auto replies = (*lease)->Pipeline({{"INCR", "a"}, {"EXPIRE", "a", "60"}});
+//   if (!replies.ok()) lease->MarkBroken();
+//
+// Connection health: a connection that saw an I/O, timeout or protocol error
+// is `broken()` and is discarded when returned (Reset) or before hand-out
+// (IsAlive); one idle for options.pool.validation_idle_threshold is PINGed
+// before hand-out, and idle ones are PINGed every keepalive_interval, so a
+// server `timeout` kill or a restart is found before a caller meets it.
+//
+// Sentinel: with `sentinels` set, every new connection first asks the
+// sentinels (in order, first answer wins) for the address of
+// `sentinel_master_name` (SENTINEL get-master-addr-by-name) and then checks
+// with ROLE that the server it reached is a master. After a failover the old
+// master's connections fail (Redis drops clients when it becomes a replica,
+// and writes fail with READONLY), are discarded, and replacements go to the
+// new master. Call EvictAll() to move every connection at once.
+//
+// Errors: Create() fails with kInvalidArgument for bad options (naming the
+// field) and as keel::pool::Pool::Create for the startup policy. Acquire()
+// fails as keel::pool::Pool::Acquire. Command() adds the connection errors of
+// keel/redis/connection.h (kDeadlineExceeded, kUnavailable, kInternal).
+//
+// Thread safety: Pool is thread-safe; a lease is used by one thread at a time.
+
+#ifndef KEEL_REDIS_POOL_H_
+#define KEEL_REDIS_POOL_H_
+
+#include <chrono>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "keel/health/check.h"
+#include "keel/pool/pool.h"
+#include "keel/redis/connection.h"
+#include "keel/redis/reply.h"
+
+namespace keel::redis {
+
+struct PoolOptions {
+  // How each connection is made. With sentinels, host/port/unix_socket are
+  // replaced by the current master's address; the other fields (timeouts,
+  // AUTH, db, client name) still apply to the master connection.
+  ConnectionOptions connection;
+  // The generic pool's options (size, timeouts, lifetime, keepalive, ...).
+  pool::PoolOptions pool;
+  // Sentinel addresses as "host:port". Default: none (connect directly).
+  std::vector<std::string> sentinels;
+  // The master group name monitored by the sentinels; required with
+  // `sentinels`.
+  std::string sentinel_master_name;
+  // Password for the sentinels themselves (sentinel `requirepass`). Default:
+  // none.
+  std::string sentinel_password;
+};
+
+// A leased Redis connection.
+using Lease = pool::Lease<Connection>;
+
+class Pool {
+ public:
+  // Validates options (kInvalidArgument naming the field) and starts the
+  // pool.
+  static absl::StatusOr<std::unique_ptr<Pool>> Create(PoolOptions options);
+
+  // Leases a connection; see keel::pool::Pool::Acquire.
+  absl::StatusOr<Lease> Acquire(
+      pool::AcquireSite site = pool::AcquireSite::Current()) {
+    return pool_->Acquire(site);
+  }
+  absl::StatusOr<Lease> Acquire(
+      std::chrono::nanoseconds timeout,
+      pool::AcquireSite site = pool::AcquireSite::Current()) {
+    return pool_->Acquire(timeout, site);
+  }
+
+  // Runs one command on a pooled connection. A connection error marks the
+  // connection broken (it is replaced) and is returned; an error *reply*
+  // (WRONGTYPE, ...) is a successful call returning a Reply of type kError.
+  absl::StatusOr<Reply> Command(
+      const std::vector<std::string_view>& args,
+      pool::AcquireSite site = pool::AcquireSite::Current());
+  absl::StatusOr<Reply> Command(
+      std::initializer_list<std::string_view> args,
+      pool::AcquireSite site = pool::AcquireSite::Current()) {
+    return Command(std::vector<std::string_view>(args), site);
+  }
+
+  // Retires every connection (e.g. to move to a new master at once).
+  void EvictAll() { pool_->EvictAll(); }
+  // One maintenance pass; see keel::pool::Pool::RunMaintenance.
+  void RunMaintenance() { pool_->RunMaintenance(); }
+  void Shutdown() { pool_->Shutdown(); }
+  pool::PoolStats Stats() const { return pool_->Stats(); }
+
+  // Readiness: leases a connection within `bound` and PINGs it.
+  health::CheckResult CheckHealth(std::chrono::nanoseconds bound);
+  // The same as a function for keel::health::HealthRegistry; the pool must
+  // outlive the registration.
+  health::CheckFunction HealthCheck(std::chrono::nanoseconds bound) {
+    return [this, bound] { return CheckHealth(bound); };
+  }
+
+ private:
+  explicit Pool(std::unique_ptr<pool::Pool<Connection>> pool)
+      : pool_(std::move(pool)) {}
+
+  std::unique_ptr<pool::Pool<Connection>> pool_;
+};
+
+}  // namespace keel::redis
+
+#endif  // KEEL_REDIS_POOL_H_

@@ -1,0 +1,254 @@
+// keel::redis::Pool against a real redis-server started by keel_testing.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "keel/base/clock.h"
+#include "keel/redis/pool.h"
+#include "testing/redis_server.h"
+
+namespace keel::redis {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+class RedisPoolTest : public ::testing::Test {
+ protected:
+  void StartServer(std::vector<std::string> extra_args = {}) {
+    keel::testing::RedisServerOptions options;
+    options.extra_args = std::move(extra_args);
+    auto server = keel::testing::RedisServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  PoolOptions Options() {
+    PoolOptions options;
+    options.connection.host = server_->host();
+    options.connection.port = server_->port();
+    options.connection.connect_timeout = milliseconds(500);
+    options.connection.command_timeout = milliseconds(500);
+    options.pool.max_size = 4;
+    options.pool.acquire_timeout = seconds(5);
+    options.pool.connect_backoff_initial = milliseconds(10);
+    options.pool.connect_backoff_max = milliseconds(100);
+    return options;
+  }
+
+  std::unique_ptr<Pool> MakePool(PoolOptions options) {
+    auto pool = Pool::Create(std::move(options));
+    EXPECT_TRUE(pool.ok()) << pool.status();
+    return pool.ok() ? std::move(*pool) : nullptr;
+  }
+
+  // Connected clients as the server counts them (our probe included).
+  int ConnectedClients() {
+    ConnectionOptions options;
+    options.host = server_->host();
+    options.port = server_->port();
+    auto conn = Connection::Connect(options);
+    if (!conn.ok()) return -1;
+    auto reply = (*conn)->Command({"INFO", "clients"});
+    if (!reply.ok()) return -1;
+    const std::string info(reply->str());
+    const std::string key = "connected_clients:";
+    const std::size_t at = info.find(key);
+    return at == std::string::npos ? -1
+                                   : std::atoi(info.c_str() + at + key.size());
+  }
+
+  std::unique_ptr<keel::testing::RedisServer> server_;
+};
+
+TEST_F(RedisPoolTest, RunsCommandsThroughPooledConnections) {
+  StartServer();
+  auto pool = MakePool(Options());
+  auto set = pool->Command({"SET", "greeting", "hello"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  auto get = pool->Command({"GET", "greeting"});
+  ASSERT_TRUE(get.ok()) << get.status();
+  EXPECT_EQ(get->str(), "hello");
+  auto wrong = pool->Command({"LPUSH", "greeting", "x"});
+  ASSERT_TRUE(wrong.ok());  // an error reply is not a connection error
+  EXPECT_TRUE(wrong->is_error());
+  pool::PoolStats stats = pool->Stats();
+  EXPECT_EQ(stats.size, 1u);  // one connection reused
+  EXPECT_EQ(stats.TotalCloses(), 0u);
+  EXPECT_EQ(pool->CheckHealth(seconds(1)).status, health::Status::kPass);
+}
+
+TEST_F(RedisPoolTest, ExhaustionTimesOutAtTheDeadlineAndCapsTheQueue) {
+  StartServer();
+  PoolOptions options = Options();
+  options.pool.max_size = 2;
+  options.pool.max_waiters = 1;
+  options.pool.acquire_timeout = milliseconds(200);
+  auto pool = MakePool(options);
+  auto a = pool->Acquire();
+  auto b = pool->Acquire();
+  ASSERT_TRUE(a.ok() && b.ok());
+  // The deadline is never early; how late it may be is not asserted.
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status timed_out = pool->Command({"PING"}).status();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(timed_out.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(waited, options.pool.acquire_timeout);
+  RecordProperty(
+      "acquire_timeout_overshoot_us",
+      std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                         waited - options.pool.acquire_timeout)
+                         .count()));
+  std::thread waiter([&] { EXPECT_TRUE(pool->Acquire(seconds(30)).ok()); });
+  while (pool->Stats().waiters != 1) std::this_thread::yield();
+  EXPECT_EQ(pool->Command({"PING"}).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  a->Release();
+  waiter.join();
+}
+
+TEST_F(RedisPoolTest, RecoversFromAServerRestartUnderLoad) {
+  StartServer();
+  PoolOptions options = Options();
+  auto pool = MakePool(options);
+  std::atomic<bool> stop{false};
+  std::atomic<int> command_errors{0};
+  std::atomic<int> acquire_errors{0};
+  std::atomic<std::int64_t> last_error_ns{0};
+  std::atomic<int> successes{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        auto lease = pool->Acquire();
+        if (!lease.ok()) {
+          acquire_errors.fetch_add(1);
+          continue;
+        }
+        auto reply = (*lease)->Command({"INCR", "counter"});
+        if (!reply.ok()) {
+          // Each dead connection may fail once; it must never come back.
+          command_errors.fetch_add(1);
+          lease->MarkBroken();
+          last_error_ns =
+              std::chrono::steady_clock::now().time_since_epoch().count();
+        } else {
+          successes.fetch_add(1);
+        }
+      }
+    });
+  }
+  while (successes.load() < 200) std::this_thread::yield();
+  ASSERT_TRUE(server_->Kill().ok());
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(server_->Restart().ok());
+  const int before = successes.load();
+  while (successes.load() < before + 200) std::this_thread::yield();
+  const auto recovered = std::chrono::steady_clock::now();
+  stop = true;
+  for (std::thread& t : clients) t.join();
+
+  RecordProperty("recovery_ms",
+                 std::to_string(std::chrono::duration_cast<milliseconds>(
+                                    recovered - killed)
+                                    .count()));
+  pool::PoolStats stats = pool->Stats();
+  // Every connection open at the kill failed at most once.
+  EXPECT_LE(command_errors.load(), static_cast<int>(options.pool.max_size));
+  EXPECT_EQ(stats.in_use, 0u);
+  EXPECT_EQ(stats.creates - stats.TotalCloses(), stats.size);
+  EXPECT_LE(stats.size, options.pool.max_size);
+}
+
+TEST_F(RedisPoolTest, ConnectionsKilledByServerIdleTimeoutAreReplaced) {
+  StartServer({"--timeout", "1"});
+  PoolOptions options = Options();
+  options.pool.validation_idle_threshold = milliseconds(500);
+  auto pool = MakePool(options);
+  ASSERT_TRUE(pool->Command({"SET", "k", "v"}).ok());
+  // Wait until the server closed our idle connection (only the probe left).
+  const auto give_up = std::chrono::steady_clock::now() + seconds(30);
+  while (ConnectedClients() != 1) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up);
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  auto reply = pool->Command({"GET", "k"});
+  ASSERT_TRUE(reply.ok()) << reply.status();  // never saw the dead one
+  EXPECT_EQ(reply->str(), "v");
+  EXPECT_EQ(pool->Stats().Closes(pool::CloseReason::kValidationFailed), 1u);
+}
+
+TEST_F(RedisPoolTest, MaxLifetimeRecyclesConnections) {
+  StartServer();
+  ManualClock clock;
+  PoolOptions options = Options();
+  options.pool.clock = &clock;
+  options.pool.max_lifetime = seconds(60);
+  options.pool.max_lifetime_jitter = seconds(5);
+  auto pool = MakePool(options);
+  ASSERT_TRUE(pool->Command({"PING"}).ok());
+  clock.Advance(seconds(60));
+  pool->RunMaintenance();
+  EXPECT_EQ(pool->Stats().Closes(pool::CloseReason::kMaxLifetime), 1u);
+  ASSERT_TRUE(pool->Command({"PING"}).ok());
+  EXPECT_EQ(pool->Stats().creates, 2u);
+}
+
+TEST_F(RedisPoolTest, ReportsLeakedLeases) {
+  StartServer();
+  ManualClock clock;
+  PoolOptions options = Options();
+  options.pool.clock = &clock;
+  options.pool.leak_detection_threshold = seconds(10);
+  std::vector<pool::LeakReport> leaks;
+  options.pool.on_leak = [&](const pool::LeakReport& r) { leaks.push_back(r); };
+  auto pool = MakePool(options);
+  auto leaked = pool->Acquire();
+  ASSERT_TRUE(leaked.ok());
+  clock.Advance(seconds(11));
+  pool->RunMaintenance();
+  ASSERT_EQ(leaks.size(), 1u);
+  EXPECT_THAT(leaks[0].site.file, HasSubstr("pool_redis_test.cc"));
+  EXPECT_EQ(pool->Stats().leaks, 1u);
+}
+
+TEST_F(RedisPoolTest, ConnectFailuresSurfaceInTimeoutsAndHealth) {
+  StartServer({"--requirepass", "right"});
+  PoolOptions options = Options();
+  options.connection.password = "wrong";
+  options.pool.acquire_timeout = milliseconds(200);
+  auto pool = MakePool(options);
+  absl::Status status = pool->Command({"PING"}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("last connect error"));
+  health::CheckResult health = pool->CheckHealth(milliseconds(50));
+  EXPECT_EQ(health.status, health::Status::kFail);
+  PoolOptions fail_fast = options;
+  fail_fast.pool.startup = pool::StartupPolicy::kFailFast;
+  EXPECT_EQ(Pool::Create(fail_fast).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(RedisPoolOptionsTest, RejectsBadSentinelSettings) {
+  PoolOptions options;
+  options.sentinels = {"localhost"};
+  options.sentinel_master_name = "mymaster";
+  EXPECT_THAT(std::string(Pool::Create(options).status().message()),
+              HasSubstr("sentinels"));
+  options.sentinels = {"localhost:26379"};
+  options.sentinel_master_name.clear();
+  EXPECT_THAT(std::string(Pool::Create(options).status().message()),
+              HasSubstr("sentinel_master_name"));
+}
+
+}  // namespace
+}  // namespace keel::redis
