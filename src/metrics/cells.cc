@@ -125,11 +125,23 @@ Word* CellTable::Shared() {
 }
 
 double CounterSeries::Value() const {
-  double total = 0;
-  cells_.ForEachCell([&total](const Word* cell) {
-    total += WordToDouble(cell[0].load(std::memory_order_relaxed));
+  double amounts = 0;
+  std::uint64_t increments = 0;
+  cells_.ForEachCell([&](const Word* cell) {
+    amounts += WordToDouble(cell[0].load(std::memory_order_relaxed));
+    increments += cell[1].load(std::memory_order_relaxed);
   });
-  return total;
+  return amounts + static_cast<double>(increments);
+}
+
+void CounterSeries::IncrementSlow() {
+  Word* w = cells_.MineSlow();
+  if (w == nullptr) {
+    cells_.Shared()[1].fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  w[1].store(w[1].load(std::memory_order_relaxed) + 1,
+             std::memory_order_relaxed);
 }
 
 void CounterSeries::AddSlow(double v) {
@@ -138,8 +150,9 @@ void CounterSeries::AddSlow(double v) {
     AtomicAddDouble(cells_.Shared()[0], v);
     return;
   }
-  w->store(DoubleToWord(WordToDouble(w->load(std::memory_order_relaxed)) + v),
-           std::memory_order_relaxed);
+  w[0].store(DoubleToWord(WordToDouble(w[0].load(std::memory_order_relaxed)) +
+                          v),
+             std::memory_order_relaxed);
 }
 
 void HistogramSeries::Collect(std::uint64_t* counts, double* sum) const {

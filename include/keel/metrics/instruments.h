@@ -55,7 +55,7 @@ class Counter {
 
   // Adds one.
   void Inc() const noexcept {
-    if (series_ != nullptr) series_->Add(1.0);
+    if (series_ != nullptr) series_->Increment();
   }
 
   // Adds `amount`. Negative and NaN amounts are ignored, because a counter
