@@ -15,6 +15,12 @@ std::size_t RoundUpToPowerOfTwo(std::size_t n) {
   return p;
 }
 
+std::size_t RoundDownToPowerOfTwo(std::size_t n) {
+  std::size_t p = 1;
+  while (p * 2 <= n) p <<= 1;
+  return p;
+}
+
 constexpr std::chrono::nanoseconds kDestructorFlushTimeout =
     std::chrono::seconds(10);
 
@@ -71,6 +77,7 @@ BatchSpanProcessor::BatchSpanProcessor(
     std::unique_ptr<Scheduler> owned_scheduler)
     : exporter_(std::move(options.exporter)),
       batch_size_(options.max_export_batch_size),
+      trigger_mask_(RoundDownToPowerOfTwo(options.max_export_batch_size) - 1),
       clock_(options.clock),
       owned_scheduler_(std::move(owned_scheduler)),
       scheduler_(owned_scheduler_ ? owned_scheduler_.get() : options.scheduler),
@@ -85,19 +92,26 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 
 void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
   if (!span->context.sampled()) return;
+  std::size_t position;
   if (shutdown_.load(std::memory_order_acquire) ||
-      !queue_.TryPush(span.get())) {
+      !queue_.TryPush(span.get(), &position)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   span.release();  // owned by the queue now
-  if (queue_.SizeApprox() >= batch_size_) RequestExport();
+  // Every 2^k-th span (2^k <= batch size) asks for an export: a mask test is
+  // cheaper than a division or reading the consumer's position (another
+  // core's cache line) on every call.
+  if ((position & trigger_mask_) == trigger_mask_) RequestExport();
 }
 
 void BatchSpanProcessor::RequestExport() noexcept {
   // At most one triggered export is pending: the flag is cleared by the task
   // itself once it holds export_mu_.
-  if (export_requested_.exchange(true, std::memory_order_acq_rel)) return;
+  if (export_requested_.load(std::memory_order_relaxed) ||
+      export_requested_.exchange(true, std::memory_order_acq_rel)) {
+    return;
+  }
   MutexLock lock(task_mu_);
   if (stopped_) return;
   auto task = scheduler_->ScheduleAfter(std::chrono::nanoseconds(0),

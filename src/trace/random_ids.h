@@ -1,25 +1,67 @@
-// Per-thread id generation for keel::trace (private).
+// Per-thread id generation for keel::trace (private). Inline so that span
+// start compiles to a few multiplies with no calls.
 
 #ifndef KEEL_SRC_TRACE_RANDOM_IDS_H_
 #define KEEL_SRC_TRACE_RANDOM_IDS_H_
 
+#include <array>
 #include <cstdint>
 
+#include "keel/base/hash.h"
 #include "keel/trace/span_context.h"
 
 namespace keel::trace_internal {
 
-// The next 64 random bits of this thread's generator (SplitMix64 seeded per
-// thread from std::random_device and the thread's identity). Not
-// cryptographic: ids must be unique and uniformly distributed, not secret.
-std::uint64_t NextRandom64() noexcept;
+// This thread's SplitMix64 state; zero means "not seeded yet".
+inline thread_local std::uint64_t random_state = 0;
+
+// Seeds this thread's generator from std::random_device and the thread's
+// identity; returns the (non-zero) new state. Called once per thread.
+std::uint64_t SeedRandomState() noexcept;
+
+// The next 64 random bits of this thread's generator. Not cryptographic: ids
+// must be unique and uniformly distributed, not secret.
+inline std::uint64_t NextRandom64() noexcept {
+  std::uint64_t state = random_state;
+  if (__builtin_expect(state == 0, 0)) state = SeedRandomState();
+  state += 0x9e3779b97f4a7c15ULL;
+  random_state = state;
+  return Mix64(state);
+}
+
+// Writes `v` big-endian into out[0..7].
+inline void StoreBigEndian64(std::uint64_t v, std::uint8_t* out) noexcept {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<std::uint8_t>(v);
+    v >>= 8;
+  }
+}
 
 // A fresh random, valid (non-zero) trace id. All 16 bytes are random, which
 // entitles spans to the W3C Level 2 `random` flag.
-trace::TraceId NewTraceId() noexcept;
+inline trace::TraceId NewTraceId() noexcept {
+  std::uint64_t hi;
+  std::uint64_t lo;
+  do {
+    hi = NextRandom64();
+    lo = NextRandom64();
+  } while ((hi | lo) == 0);
+  std::array<std::uint8_t, 16> bytes;
+  StoreBigEndian64(hi, bytes.data());
+  StoreBigEndian64(lo, bytes.data() + 8);
+  return trace::TraceId(bytes);
+}
 
 // A fresh random, valid (non-zero) span id.
-trace::SpanId NewSpanId() noexcept;
+inline trace::SpanId NewSpanId() noexcept {
+  std::uint64_t v;
+  do {
+    v = NextRandom64();
+  } while (v == 0);
+  std::array<std::uint8_t, 8> bytes;
+  StoreBigEndian64(v, bytes.data());
+  return trace::SpanId(bytes);
+}
 
 }  // namespace keel::trace_internal
 

@@ -7,6 +7,13 @@
 #include "trace/random_ids.h"
 
 namespace keel::trace {
+namespace {
+
+// Shared defaults so that the hot path neither builds nor destroys these.
+const SpanContext kNoParent;
+const StartSpanOptions kDefaultStartOptions;
+
+}  // namespace
 
 // --- Span -------------------------------------------------------------------
 
@@ -104,9 +111,12 @@ Tracer::Tracer(TracerOptions options)
 
 Tracer::~Tracer() { Shutdown().IgnoreError(); }
 
+Span Tracer::StartSpan(std::string_view name) const {
+  return StartSpan(name, kDefaultStartOptions);
+}
+
 Span Tracer::StartSpan(std::string_view name,
                        const StartSpanOptions& options) const {
-  static const SpanContext kNoParent;
   const SpanContext* parent =
       options.parent ? &*options.parent : CurrentSpanContextOrNull();
   if (parent == nullptr || !parent->IsValid()) parent = &kNoParent;
@@ -129,7 +139,8 @@ Span Tracer::StartSpan(std::string_view name,
     return Span(std::move(context), nullptr, this);
   }
 
-  auto data = std::make_unique<SpanData>();
+  // Default- rather than value-initialised: skips zero-filling the record.
+  std::unique_ptr<SpanData> data(new SpanData);
   data->context = context;
   data->parent_span_id = parent->span_id();
   data->parent_is_remote = parent->is_remote();

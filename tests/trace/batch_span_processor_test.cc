@@ -93,12 +93,25 @@ TEST_F(BatchSpanProcessorTest, FullBatchTriggersExportWithoutWaiting) {
 }
 
 TEST_F(BatchSpanProcessorTest, DropsWhenQueueIsFull) {
-  auto options = Options();
-  options.max_export_batch_size = 8;  // no early export below 8
-  auto processor = BatchSpanProcessor::Create(std::move(options)).value();
-  // Keep the scheduler from draining: nothing runs until RunUntilIdle().
+  auto processor = BatchSpanProcessor::Create(Options()).value();
+  // Hold the scheduler thread so that the triggered exports cannot drain.
+  Mutex mu;
+  bool release = false;
+  CondVar cv;
+  ASSERT_TRUE(scheduler_
+                  ->ScheduleAfter(std::chrono::nanoseconds(0),
+                                  [&] {
+                                    MutexLock lock(mu);
+                                    while (!release) cv.Wait(mu);
+                                  })
+                  .ok());
   for (int i = 0; i < 11; ++i) processor->OnEnd(SampledSpan(i));
   EXPECT_EQ(processor->dropped_spans(), 3u);
+  {
+    MutexLock lock(mu);
+    release = true;
+  }
+  cv.SignalAll();
   ASSERT_TRUE(processor->ForceFlush(std::chrono::seconds(1)).ok());
   EXPECT_EQ(recorded_->size(), 8u);
 }

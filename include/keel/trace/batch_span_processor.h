@@ -3,8 +3,9 @@
 // `BatchSpanProcessor` queues ended spans in a bounded lock-free queue and
 // exports them in batches from a background task:
 //
-//   * every `schedule_delay`, and as soon as `max_export_batch_size` spans are
-//     waiting, the export task drains the queue in batches;
+//   * every `schedule_delay`, and whenever about `max_export_batch_size` more
+//     spans have arrived (the largest power of two not above it), the export
+//     task drains the queue in batches;
 //   * when the queue is full, new spans are dropped and counted
 //     (dropped_spans()), never blocking the thread that ends them;
 //   * ForceFlush(timeout) exports everything queued so far; Shutdown() flushes
@@ -116,6 +117,7 @@ class BatchSpanProcessor final : public SpanProcessor {
 
   const std::unique_ptr<SpanExporter> exporter_;
   const std::size_t batch_size_;
+  const std::size_t trigger_mask_;
   Clock* const clock_;
   std::unique_ptr<Scheduler> owned_scheduler_;
   Scheduler* const scheduler_;

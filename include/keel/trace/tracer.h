@@ -219,8 +219,11 @@ class Tracer {
   // Starts a span; see StartSpanOptions for parent selection. The trace
   // flags of a child keep the parent's `random` bit; a new root gets a
   // random trace id and the `random` bit. Never fails.
-  Span StartSpan(std::string_view name,
-                 const StartSpanOptions& options = StartSpanOptions()) const;
+  Span StartSpan(std::string_view name, const StartSpanOptions& options) const;
+
+  // Starts an internal span whose parent is the thread's current context
+  // (the hot-path form: no options object is built).
+  Span StartSpan(std::string_view name) const;
 
   // Flushes the processor (see SpanProcessor::ForceFlush).
   absl::Status ForceFlush(std::chrono::nanoseconds timeout);
@@ -250,8 +253,10 @@ class Tracer {
 // Thread safety: confined to the creating thread (like ContextScope).
 class ScopedSpan {
  public:
+  ScopedSpan(const Tracer& tracer, std::string_view name)
+      : span_(tracer.StartSpan(name)), scope_(span_.context()) {}
   ScopedSpan(const Tracer& tracer, std::string_view name,
-             const StartSpanOptions& options = StartSpanOptions())
+             const StartSpanOptions& options)
       : span_(tracer.StartSpan(name, options)), scope_(span_.context()) {}
 
   ScopedSpan(const ScopedSpan&) = delete;

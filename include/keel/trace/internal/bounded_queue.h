@@ -30,8 +30,9 @@ class BoundedQueue {
   BoundedQueue(const BoundedQueue&) = delete;
   BoundedQueue& operator=(const BoundedQueue&) = delete;
 
-  // Appends `value`; false if the queue is full.
-  bool TryPush(T value) noexcept {
+  // Appends `value`; false if the queue is full. On success `*position`
+  // receives the value's sequence number (0, 1, 2, ... in push order).
+  bool TryPush(T value, std::size_t* position) noexcept {
     std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
     for (;;) {
       Cell& cell = cells_[pos & mask_];
@@ -43,6 +44,7 @@ class BoundedQueue {
                                                std::memory_order_relaxed)) {
           cell.value = value;
           cell.sequence.store(pos + 1, std::memory_order_release);
+          *position = pos;
           return true;
         }
       } else if (diff < 0) {
