@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "keel/ratelimit/internal/gcra_config.h"
 #include "keel/ratelimit/rate_limiter.h"
 
 namespace keel {
@@ -37,12 +38,29 @@ inline std::int64_t ClampTime(std::int64_t now) {
   return std::clamp(now, -kMaxTimeNs, kMaxTimeNs);
 }
 
-// One bucket's configuration.
-struct GcraConfig {
-  std::int64_t interval_ns = 1;  // time to accrue one permit, >= 1
-  std::int64_t burst = 1;        // bucket size in permits, >= 1
-  std::int64_t max_debt = 0;     // extra permits Reserve may borrow, >= 0
-};
+// Builds a configuration (computing the reciprocal of the interval).
+inline GcraConfig MakeGcraConfig(std::int64_t interval_ns, std::int64_t burst,
+                                 std::int64_t max_debt) {
+  GcraConfig config;
+  config.interval_ns = interval_ns;
+  config.burst = burst;
+  config.max_debt = max_debt;
+  config.inverse = 1.0 / static_cast<double>(interval_ns);
+  return config;
+}
+
+// floor(span / interval) for a span >= 0, or 0 for a negative span. The
+// reciprocal multiply is checked exactly and falls back to a division when
+// rounding put it off: a 64-bit division costs more than the rest of a
+// decision.
+inline std::int64_t PermitsIn(std::int64_t span, const GcraConfig& config) {
+  if (span <= 0) return 0;
+  const auto q =
+      static_cast<std::int64_t>(static_cast<double>(span) * config.inverse);
+  const std::int64_t r = span - q * config.interval_ns;
+  if (r >= 0 && r < config.interval_ns) return q;
+  return span / config.interval_ns;
+}
 
 // Decides a request for `permits` at `now` (already clamped) against `tat`.
 // `debt` is the number of permits that may be borrowed (0 for TryAcquire).
@@ -60,8 +78,7 @@ inline ratelimit::Decision GcraDecide(const GcraConfig& config,
     d.reason = permits < 0 ? DecisionReason::kInvalidPermits
                            : DecisionReason::kOversize;
     d.retry_after = ratelimit::kNever;
-    d.remaining = std::max<std::int64_t>(
-        0, (now + tolerance - base) / config.interval_ns);
+    d.remaining = PermitsIn(now + tolerance - base, config);
     d.reset_after = std::chrono::nanoseconds(base - now);
     return d;
   }
@@ -71,15 +88,13 @@ inline ratelimit::Decision GcraDecide(const GcraConfig& config,
   if (next <= allowed_until) {
     d.allowed = true;
     d.reason = DecisionReason::kAdmitted;
-    d.remaining = std::max<std::int64_t>(
-        0, (now + tolerance - next) / config.interval_ns);
+    d.remaining = PermitsIn(now + tolerance - next, config);
     d.reset_after = std::chrono::nanoseconds(next - now);
     *new_tat = next;
     return d;
   }
   d.reason = DecisionReason::kRateLimited;
-  d.remaining =
-      std::max<std::int64_t>(0, (now + tolerance - base) / config.interval_ns);
+  d.remaining = PermitsIn(now + tolerance - base, config);
   d.retry_after = std::chrono::nanoseconds(next - allowed_until);
   d.reset_after = std::chrono::nanoseconds(base - now);
   return d;

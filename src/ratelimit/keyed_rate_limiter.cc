@@ -75,9 +75,8 @@ class KeyedRateLimiter::Impl {
         for (std::size_t i = 0; i < limits_.size(); ++i) {
           const GcraConfig& limit = limits_[i];
           const std::int64_t tolerance = limit.burst * limit.interval_ns;
-          snapshot.remaining.push_back(std::max<std::int64_t>(
-              0, (now + tolerance - std::max(entry.tats[i], now)) /
-                     limit.interval_ns));
+          snapshot.remaining.push_back(ratelimit_internal::PermitsIn(
+              now + tolerance - std::max(entry.tats[i], now), limit));
         }
         fn(snapshot);
       }
@@ -240,10 +239,8 @@ absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> KeyedRateLimiter::Create(
     }
     KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckTolerance(
         field + "burst", limit.burst, 0, interval));
-    GcraConfig config;
-    config.interval_ns = interval;
-    config.burst = limit.burst;
-    limits.push_back(config);
+    limits.push_back(
+        ratelimit_internal::MakeGcraConfig(interval, limit.burst, 0));
   }
   if (options.shards < 1 || options.shards > 4096) {
     return absl::InvalidArgumentError(

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "keel/base/status_macros.h"
 #include "ratelimit/blocking.h"
@@ -37,10 +38,8 @@ absl::StatusOr<std::unique_ptr<TokenBucket>> TokenBucket::Create(
                      "], got ", initial));
   }
   KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckClock(options.clock));
-  Config config;
-  config.interval_ns = interval;
-  config.burst = options.burst;
-  config.max_debt = options.max_debt;
+  const Config config = ratelimit_internal::MakeGcraConfig(
+      interval, options.burst, options.max_debt);
   return std::unique_ptr<TokenBucket>(new TokenBucket(options, config));
 }
 
@@ -56,9 +55,13 @@ TokenBucket::TokenBucket(const TokenBucketOptions& options,
                config.interval_ns),
       interval_ns_(config.interval_ns),
       burst_(config.burst),
-      max_debt_(config.max_debt) {}
+      max_debt_(config.max_debt),
+      inverse_(config.inverse) {}
 
-TokenBucket::Config TokenBucket::LoadConfig(std::int64_t* tat) const {
+// Always inlined: it is most of the hot path, and GCC would otherwise keep
+// it out of line because it has several callers.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline TokenBucket::Config TokenBucket::LoadConfig(
+    std::int64_t* tat) const {
   for (;;) {
     const std::uint64_t seq = config_seq_.load(std::memory_order_acquire);
     if ((seq & 1) != 0) continue;  // SetRate() is writing; it is brief.
@@ -66,24 +69,21 @@ TokenBucket::Config TokenBucket::LoadConfig(std::int64_t* tat) const {
     config.interval_ns = interval_ns_.load(std::memory_order_relaxed);
     config.burst = burst_.load(std::memory_order_relaxed);
     config.max_debt = max_debt_.load(std::memory_order_relaxed);
+    config.inverse = inverse_.load(std::memory_order_relaxed);
     *tat = tat_.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (config_seq_.load(std::memory_order_relaxed) == seq) return config;
   }
 }
 
-Decision TokenBucket::Decide(std::int64_t permits, std::int64_t now,
-                             bool reserve, std::int64_t* new_tat,
-                             std::int64_t* ready_at) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Decision TokenBucket::Decide(
+    std::int64_t permits, std::int64_t now, bool debt, std::int64_t* new_tat,
+    std::int64_t* ready_at) {
   for (;;) {
     std::int64_t tat;
-    const Config config = LoadConfig(&tat);
-    GcraConfig gcra;
-    gcra.interval_ns = config.interval_ns;
-    gcra.burst = config.burst;
-    gcra.max_debt = config.max_debt;
+    const GcraConfig gcra = LoadConfig(&tat);
     Decision decision = ratelimit_internal::GcraDecide(
-        gcra, tat, now, permits, reserve ? config.max_debt : 0, new_tat);
+        gcra, tat, now, permits, debt ? gcra.max_debt : 0, new_tat);
     if (!decision.allowed) return decision;  // refusals write nothing
     if (tat_.compare_exchange_weak(tat, *new_tat, std::memory_order_acq_rel,
                                    std::memory_order_relaxed)) {
@@ -106,8 +106,10 @@ Decision TokenBucket::TryAcquire(std::int64_t permits) {
 Decision TokenBucket::TryAcquire(std::int64_t permits, MonoTime now) {
   std::int64_t new_tat;
   std::int64_t ready_at;
-  return Finish(
-      Decide(permits, ClampTime(now.count()), false, &new_tat, &ready_at));
+  Decision decision =
+      Decide(permits, ClampTime(now.count()), false, &new_tat, &ready_at);
+  if (shadow_ || observer_ != nullptr) return Finish(decision);
+  return decision;
 }
 
 Reservation TokenBucket::Reserve(std::int64_t permits) {
@@ -135,10 +137,7 @@ void TokenBucket::CancelReservation(std::int64_t permits, std::int64_t handle) {
   const std::int64_t now = ClampTime(clock_->Now().count());
   for (;;) {
     std::int64_t tat;
-    const Config config = LoadConfig(&tat);
-    GcraConfig gcra;
-    gcra.interval_ns = config.interval_ns;
-    gcra.burst = config.burst;
+    const GcraConfig gcra = LoadConfig(&tat);
     const std::int64_t restored =
         ratelimit_internal::GcraCancel(gcra, tat, handle, permits, now);
     if (restored == tat ||
@@ -163,12 +162,11 @@ absl::Status TokenBucket::SetRate(std::int64_t rate,
   const std::int64_t max_debt = max_debt_.load(std::memory_order_relaxed);
   KEEL_RETURN_IF_ERROR(
       ratelimit_internal::CheckTolerance("burst", burst, max_debt, interval));
-  GcraConfig from;
-  from.interval_ns = interval_ns_.load(std::memory_order_relaxed);
-  from.burst = burst_.load(std::memory_order_relaxed);
-  GcraConfig to;
-  to.interval_ns = interval;
-  to.burst = burst;
+  const GcraConfig from = ratelimit_internal::MakeGcraConfig(
+      interval_ns_.load(std::memory_order_relaxed),
+      burst_.load(std::memory_order_relaxed), max_debt);
+  const GcraConfig to =
+      ratelimit_internal::MakeGcraConfig(interval, burst, max_debt);
 
   // Readers spin while the sequence is odd, so none can pair the new
   // configuration with a state word that has not been rescaled yet.
@@ -183,6 +181,7 @@ absl::Status TokenBucket::SetRate(std::int64_t rate,
   }
   interval_ns_.store(interval, std::memory_order_relaxed);
   burst_.store(burst, std::memory_order_relaxed);
+  inverse_.store(to.inverse, std::memory_order_relaxed);
   config_seq_.store(seq + 2, std::memory_order_release);
   return absl::OkStatus();
 }

@@ -61,6 +61,7 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
+#include "keel/ratelimit/internal/gcra_config.h"
 #include "keel/ratelimit/rate_limiter.h"
 
 namespace keel {
@@ -138,20 +139,17 @@ class TokenBucket final : public RateLimiter {
   void CancelReservation(std::int64_t permits, std::int64_t handle) override;
 
  private:
-  struct Config {
-    std::int64_t interval_ns;
-    std::int64_t burst;
-    std::int64_t max_debt;
-  };
+  using Config = ratelimit_internal::GcraConfig;
 
   TokenBucket(const TokenBucketOptions& options, const Config& config);
   // A consistent snapshot of the configuration (seqlock read) and the state
   // word loaded within the same snapshot.
   Config LoadConfig(std::int64_t* tat) const;
-  // The admission loop shared by TryAcquire and Reserve.
-  Decision Decide(std::int64_t permits, std::int64_t now, bool reserve,
+  // The admission loop shared by TryAcquire and Reserve; `debt` selects
+  // whether max_debt applies.
+  Decision Decide(std::int64_t permits, std::int64_t now, bool debt,
                   std::int64_t* new_tat, std::int64_t* ready_at);
-  // Applies shadow mode and notifies the observer.
+  // Applies shadow mode and notifies the observer (the uncommon case).
   Decision Finish(Decision decision);
 
   const std::string name_;
@@ -169,6 +167,7 @@ class TokenBucket final : public RateLimiter {
   std::atomic<std::int64_t> interval_ns_;
   std::atomic<std::int64_t> burst_;
   std::atomic<std::int64_t> max_debt_;
+  std::atomic<double> inverse_;
   Mutex config_mu_;
 };
 
