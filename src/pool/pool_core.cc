@@ -177,7 +177,12 @@ absl::StatusOr<Slot*> PoolCore::Acquire(std::chrono::nanoseconds timeout,
         slot = idle_.back();
         idle_.pop_back();
       } else {
-        if (waiters_ >= options_.max_waiters) {
+        // Callers waiting for connections still to be opened are admitted
+        // up to max_size, so that max_waiters == 0 still lets a lazy pool
+        // fill; the cap applies to waiting for a full pool.
+        const std::size_t growable =
+            options_.max_size - std::min(options_.max_size, slots_.size());
+        if (waiters_ >= std::max(options_.max_waiters, growable)) {
           ++counters_.acquire_rejections;
           return absl::ResourceExhaustedError(absl::StrCat(
               "pool '", options_.name, "': wait queue full (",

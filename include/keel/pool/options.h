@@ -68,7 +68,9 @@ struct PoolOptions {
   std::chrono::nanoseconds acquire_timeout = std::chrono::seconds(5);
   // Callers allowed to wait at once; one more fails at once with
   // kResourceExhausted instead of queueing (fail fast under overload).
-  // Default 1000; 0 means no caller ever waits.
+  // While the pool can still grow, up to (max_size - open connections)
+  // callers may wait for new connections regardless. Default 1000; 0 means
+  // nobody waits for a full pool.
   std::size_t max_waiters = 1000;
 
   // Idle connections unused for this long are closed (down to min_idle).

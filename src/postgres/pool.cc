@@ -1,0 +1,110 @@
+#include "keel/postgres/pool.h"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+#include "keel/base/status_macros.h"
+#include "keel/postgres/error.h"
+
+namespace keel::postgres {
+namespace {
+
+class ConnectionFactory final : public pool::Factory<Connection> {
+ public:
+  explicit ConnectionFactory(ConnectionOptions options)
+      : options_(std::move(options)) {}
+
+  absl::StatusOr<std::unique_ptr<Connection>> Create(
+      std::chrono::nanoseconds timeout) override {
+    ConnectionOptions options = options_;
+    // libpq counts whole seconds, at least 1.
+    const auto budget =
+        std::max(std::chrono::seconds(1),
+                 std::chrono::duration_cast<std::chrono::seconds>(timeout));
+    options.connect_timeout = std::min(options.connect_timeout, budget);
+    return Connection::Connect(options);
+  }
+
+  bool IsAlive(Connection& conn) override { return conn.IsAlive(); }
+  absl::Status Validate(Connection& conn) override { return conn.Ping(); }
+  // A transaction object aborts on destruction, so a returned connection is
+  // clean unless it died meanwhile.
+  absl::Status Reset(Connection& conn) override {
+    return conn.IsAlive() ? absl::OkStatus()
+                          : absl::UnavailableError("postgres: connection lost");
+  }
+
+ private:
+  const ConnectionOptions options_;
+};
+
+// One attempt of WithTransaction on one leased connection.
+absl::Status RunOnce(Lease& lease,
+                     const std::function<absl::Status(pqxx::work&)>& fn,
+                     const TransactionOptions& options) {
+  try {
+    pqxx::work tx(lease->raw());
+    if (options.read_only) tx.exec("SET TRANSACTION READ ONLY");
+    absl::Status status = fn(tx);
+    if (!status.ok()) {
+      tx.abort();
+      return status;
+    }
+    tx.commit();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    absl::Status status = StatusFromException(e);
+    if (status.code() == absl::StatusCode::kUnavailable ||
+        status.code() == absl::StatusCode::kUnknown || !lease->IsAlive()) {
+      lease.MarkBroken();
+    }
+    return status;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(PoolOptions options) {
+  KEEL_RETURN_IF_ERROR(ValidateConnectionOptions(options.connection));
+  KEEL_ASSIGN_OR_RETURN(
+      std::unique_ptr<pool::Pool<Connection>> pool,
+      pool::Pool<Connection>::Create(
+          std::move(options.pool),
+          std::make_unique<ConnectionFactory>(std::move(options.connection))));
+  return std::unique_ptr<Pool>(new Pool(std::move(pool)));
+}
+
+health::CheckResult Pool::CheckHealth(std::chrono::nanoseconds bound) {
+  absl::StatusOr<Lease> lease = pool_->Acquire(bound);
+  if (!lease.ok()) {
+    return health::CheckResult::Fail(std::string(lease.status().message()));
+  }
+  absl::Status ping = (*lease)->Ping();
+  if (!ping.ok()) {
+    if (!(*lease)->IsAlive()) lease->MarkBroken();
+    return health::CheckResult::Fail(std::string(ping.message()));
+  }
+  health::CheckResult result = health::CheckResult::Pass();
+  result.component_type = "datastore";
+  result.component_id = pool_->options().name;
+  return result;
+}
+
+absl::Status WithTransaction(Pool& pool,
+                             const std::function<absl::Status(pqxx::work&)>& fn,
+                             const TransactionOptions& options) {
+  if (options.max_attempts < 1) {
+    return absl::InvalidArgumentError(
+        "postgres: TransactionOptions.max_attempts must be >= 1");
+  }
+  absl::Status status;
+  for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+    KEEL_ASSIGN_OR_RETURN(Lease lease, pool.Acquire());
+    status = RunOnce(lease, fn, options);
+    if (status.ok() || !IsRetryableTransactionError(status)) return status;
+  }
+  return status;
+}
+
+}  // namespace keel::postgres
