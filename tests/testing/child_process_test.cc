@@ -152,15 +152,15 @@ TEST_F(ChildProcessTest, SignalTreeReachesGrandchildren) {
   EXPECT_TRUE((*child)->HasExited());
 }
 
-TEST_F(ChildProcessTest, ChildDiesWithItsParent) {
+// Spawns `options` from a short-lived intermediate process that then exits
+// without cleaning up, as a crashing test binary would; returns the pid of the
+// orphaned child.
+pid_t SpawnFromDyingParent(const SpawnOptions& options) {
   int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
+  if (::pipe(pipe_fds) != 0) return -1;
   const pid_t parent = ::fork();
-  ASSERT_GE(parent, 0);
   if (parent == 0) {
-    // The intermediate parent: spawn a long-lived child, report it, and exit
-    // without cleaning up, as a crashing test binary would.
-    auto child = ChildProcess::Spawn(Shell("exec sleep 60"));
+    auto child = ChildProcess::Spawn(options);
     pid_t pid = child.ok() ? (*child)->pid() : -1;
     ssize_t ignored = ::write(pipe_fds[1], &pid, sizeof(pid));
     (void)ignored;
@@ -168,14 +168,46 @@ TEST_F(ChildProcessTest, ChildDiesWithItsParent) {
   }
   ::close(pipe_fds[1]);
   pid_t orphan = -1;
-  ASSERT_EQ(::read(pipe_fds[0], &orphan, sizeof(orphan)),
-            static_cast<ssize_t>(sizeof(orphan)));
+  if (parent < 0 ||
+      ::read(pipe_fds[0], &orphan, sizeof(orphan)) != sizeof(orphan)) {
+    orphan = -1;
+  }
   ::close(pipe_fds[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(parent, &status, 0), parent);
+  if (parent > 0) ::waitpid(parent, nullptr, 0);
+  return orphan;
+}
+
+TEST_F(ChildProcessTest, ChildDiesWithItsParent) {
+  const pid_t orphan = SpawnFromDyingParent(Shell("exec sleep 60"));
   ASSERT_GT(orphan, 0);
   EXPECT_TRUE(Eventually([&] { return Gone(orphan); }))
       << "PR_SET_PDEATHSIG did not kill pid " << orphan;
+}
+
+// The user switch resets the death signal; it must be set again after it.
+TEST_F(ChildProcessTest, ChildRunAsAnotherUserAlsoDiesWithItsParent) {
+  if (::geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  auto user = LookupSystemUser("nobody");
+  ASSERT_TRUE(user.ok()) << user.status();
+  SpawnOptions options = Shell("exec sleep 60");
+  options.run_as = *user;
+  options.working_dir = "/";
+  const pid_t orphan = SpawnFromDyingParent(options);
+  ASSERT_GT(orphan, 0);
+  EXPECT_TRUE(Eventually([&] { return Gone(orphan); }))
+      << "PR_SET_PDEATHSIG did not kill pid " << orphan;
+}
+
+TEST_F(ChildProcessTest, RunsAsTheRequestedUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  auto user = LookupSystemUser("nobody");
+  ASSERT_TRUE(user.ok()) << user.status();
+  SpawnOptions options = Shell("id -u; id -g; pwd");
+  options.run_as = *user;
+  options.working_dir = "/";
+  ASSERT_TRUE(RunToCompletion(options, std::chrono::seconds(10)).ok());
+  EXPECT_EQ(ReadFileTail(log_, 0, 100),
+            absl::StrCat(user->uid, "\n", user->gid, "\n/\n"));
 }
 
 TEST_F(ChildProcessTest, LooksUpSystemUsers) {

@@ -152,12 +152,14 @@ std::vector<pid_t> ListDescendants(pid_t root) {
   return result;
 }
 
-// Inodes of IPv4 sockets listening on 127.0.0.1:`port`, from
-// /proc/net/tcp lines "sl local_address rem_address st ... inode".
-std::vector<std::string> LoopbackListenerInodes(int port) {
-  const std::string local = absl::StrCat(
-      "0100007F:",
-      absl::AsciiStrToUpper(absl::StrCat(absl::Hex(port, absl::kZeroPad4))));
+// Inodes of IPv4 sockets listening on `port` on 127.0.0.1 or on every
+// address (a server configured to bind 0.0.0.0), from /proc/net/tcp lines
+// "sl local_address rem_address st ... inode".
+std::vector<std::string> ListenerInodes(int port) {
+  const std::string hex_port =
+      absl::AsciiStrToUpper(absl::StrCat(absl::Hex(port, absl::kZeroPad4)));
+  const std::string loopback = absl::StrCat("0100007F:", hex_port);
+  const std::string any = absl::StrCat("00000000:", hex_port);
   constexpr const char* kListen = "0A";
   std::vector<std::string> inodes;
   std::ifstream file("/proc/net/tcp");
@@ -169,7 +171,8 @@ std::vector<std::string> LoopbackListenerInodes(int port) {
         retransmits, uid, timeout, inode;
     if (fields >> slot >> local_address >> remote_address >> state >> queues >>
             timer >> retransmits >> uid >> timeout >> inode &&
-        local_address == local && state == kListen) {
+        (local_address == loopback || local_address == any) &&
+        state == kListen) {
       inodes.push_back(inode);
     }
   }
@@ -336,7 +339,7 @@ void ChildProcess::SignalTree(int signal) {
 }
 
 bool ChildProcess::ListensOnLoopbackPort(int port) const {
-  const std::vector<std::string> inodes = LoopbackListenerInodes(port);
+  const std::vector<std::string> inodes = ListenerInodes(port);
   if (inodes.empty()) return false;
   const std::string fd_dir = absl::StrCat("/proc/", pid_, "/fd");
   DIR* dir = ::opendir(fd_dir.c_str());

@@ -111,9 +111,9 @@ class ChildProcess {
   void SignalTree(int signal);
 
   // True if the child itself (not a descendant or another process) holds a
-  // TCP socket listening on 127.0.0.1:`port`. Tells a server that is ready
-  // apart from another process answering on a port the server failed to
-  // bind.
+  // TCP socket listening on 127.0.0.1:`port` (or 0.0.0.0:`port`). Tells a
+  // server that is ready apart from another process answering on a port the
+  // server failed to bind.
   bool ListensOnLoopbackPort(int port) const;
 
   // Polls until the child exits or `timeout` passes; returns true if it

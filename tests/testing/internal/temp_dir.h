@@ -7,7 +7,9 @@
 // A test binary that crashes never runs its destructors, so every directory
 // carries the creating process id in its name ("keel-redis-<pid>-XXXXXX").
 // Creating a directory first sweeps directories with the same prefix whose
-// process is gone: a crashed run is cleaned up by the next one.
+// process is gone: a crashed run is cleaned up by the next one. (Processes
+// in another PID namespace sharing the same /tmp would look dead; give such
+// containers their own TMPDIR.)
 //
 // Example:
 //   KEEL_ASSIGN_OR_RETURN(std::unique_ptr<TempDir> dir,
