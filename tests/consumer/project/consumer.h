@@ -13,6 +13,12 @@ bool UseCore();
 // keel::redis: option validation (links the hiredis-backed connection code).
 bool UseRedis();
 
+// keel::postgres: option validation and SQLSTATE mapping (links libpqxx code).
+bool UsePostgres();
+
+// keel::httplib: the OTLP/HTTP transport (links cpp-httplib code).
+bool UseHttplib();
+
 }  // namespace keel_consumer
 
 #endif  // KEEL_TESTS_CONSUMER_PROJECT_CONSUMER_H_

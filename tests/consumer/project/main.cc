@@ -13,6 +13,12 @@ int main() {
 #ifdef KEEL_CONSUMER_WITH_REDIS
   if (!keel_consumer::UseRedis()) ++failures;
 #endif
+#ifdef KEEL_CONSUMER_WITH_POSTGRES
+  if (!keel_consumer::UsePostgres()) ++failures;
+#endif
+#ifdef KEEL_CONSUMER_WITH_HTTPLIB
+  if (!keel_consumer::UseHttplib()) ++failures;
+#endif
   if (failures != 0) {
     std::fprintf(stderr, "keel consumer: %d component check(s) failed\n",
                  failures);
