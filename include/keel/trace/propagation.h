@@ -15,8 +15,10 @@
 //   // headers are missing or invalid: Extract returns an invalid context and
 //   // the tracer then starts a new root).
 //   keel::trace::MapCarrier in(request_headers);
-//   keel::trace::SpanContext parent = keel::trace::Extract(in);
-//   auto span = tracer->StartSpan("GET /users", options_with_parent(parent));
+//   keel::trace::StartSpanOptions options;
+//   options.parent = keel::trace::Extract(in);
+//   options.kind = keel::trace::SpanKind::kServer;
+//   keel::trace::Span span = tracer->StartSpan("GET /users", options);
 //
 // Rules: an invalid traceparent discards the tracestate too; an invalid
 // tracestate is dropped while the traceparent is kept; several `tracestate`

@@ -165,9 +165,8 @@ class SpanContext {
   const TraceId& trace_id() const noexcept { return trace_id_; }
   // This span's id (the `parent-id` when propagated).
   const SpanId& span_id() const noexcept { return span_id_; }
-  // The W3C trace-flags byte (kTraceFlagSampled | kTraceFlagRandom | ...).
-  // Unknown bits received from a caller are kept as received only if they
-  // are defined by a version keel understands (see traceparent.h).
+  // The W3C trace-flags byte (kTraceFlagSampled | kTraceFlagRandom).
+  // ParseTraceparent keeps only the bits keel understands.
   std::uint8_t trace_flags() const noexcept { return trace_flags_; }
   // True if the sampled flag is set: the span is being recorded and exported.
   bool sampled() const noexcept {
