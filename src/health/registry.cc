@@ -120,6 +120,7 @@ void Execute(const std::shared_ptr<const CheckFunction>& function,
   MutexLock lock(state->mu);
   state->running = false;
   ++state->finished;
+  state->finished_cv.SignalAll();
   if (state->closed) return;
   const MonoTime now = state->clock->Now();
   state->has_result = true;
@@ -127,7 +128,6 @@ void Execute(const std::shared_ptr<const CheckFunction>& function,
   state->finished_at = now;
   state->wall_time = state->clock->WallNow();
   state->duration = now - state->started_at;
-  state->finished_cv.SignalAll();
 }
 
 // Fills `report` from the latest finished execution.
@@ -170,10 +170,13 @@ HealthRegistry::HealthRegistry(HealthRegistryOptions options)
 HealthRegistry::~HealthRegistry() {
   pool_->Shutdown(options_.shutdown_grace);
   MutexLock lock(mu_);
-  for (const auto& entry : checks_) {
-    ExecutionState& state = *entry.second->state;
+  const auto close = [](ExecutionState& state) {
     MutexLock state_lock(state.mu);
     state.closed = true;
+  };
+  for (const auto& entry : checks_) close(*entry.second->state);
+  for (const auto& weak : retired_) {
+    if (const auto state = weak.lock()) close(*state);
   }
 }
 
@@ -234,6 +237,13 @@ bool HealthRegistry::Unregister(std::string_view name) {
   MutexLock lock(mu_);
   const auto it = checks_.find(name);
   if (it == checks_.end()) return false;
+  // A running execution may outlive the registry: remember its state so that
+  // the destructor can cut it off from the clock.
+  retired_.erase(
+      std::remove_if(retired_.begin(), retired_.end(),
+                     [](const auto& weak) { return weak.expired(); }),
+      retired_.end());
+  retired_.push_back(it->second->state);
   checks_.erase(it);
   return true;
 }

@@ -489,6 +489,37 @@ TEST_F(HealthRegistryTest, DestructorDoesNotWaitForStuckChecks) {
   gate->Open();
 }
 
+TEST_F(HealthRegistryTest, UnregisteredStuckCheckOutlivesTheRegistry) {
+  auto gate = std::make_shared<Gate>();
+  std::atomic<int> started{0};
+  {
+    HealthRegistryOptions options;
+    options.clock = &clock_;
+    options.shutdown_grace = milliseconds(10);
+    auto registry = HealthRegistry::Create(options).value();
+    CheckOptions stuck = Options("stuck");
+    stuck.timeout = milliseconds(20);
+    ASSERT_TRUE(registry
+                    ->Register(stuck,
+                               [gate, &started] {
+                                 ++started;
+                                 gate->Wait();
+                                 return CheckResult::Pass();
+                               })
+                    .ok());
+    EXPECT_TRUE(registry->Evaluate(Probe::kReadiness).checks[0].timed_out);
+    ASSERT_TRUE(registry->Unregister("stuck"));
+    EXPECT_THAT(registry->Evaluate(Probe::kReadiness).checks, IsEmpty());
+    // The name is free again while the old execution still runs.
+    ASSERT_TRUE(
+        registry->Register(Options("stuck"), Returning(CheckResult::Pass()))
+            .ok());
+    EXPECT_EQ(registry->Evaluate(Probe::kReadiness).status, Status::kPass);
+    ASSERT_TRUE(AwaitCount(started, 1));
+  }
+  gate->Open();
+}
+
 TEST_F(HealthRegistryTest, ProbeStormRunsEachCheckOnce) {
   auto registry = MakeRegistry();
   auto gate = std::make_shared<Gate>();

@@ -70,6 +70,7 @@
 
 namespace keel::health_internal {
 class WorkerPool;
+struct ExecutionState;
 }  // namespace keel::health_internal
 
 namespace keel::health {
@@ -188,6 +189,9 @@ class HealthRegistry {
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<const Check>, std::less<>> checks_
+      ABSL_GUARDED_BY(mu_);
+  // Execution states of unregistered checks that may still be running.
+  std::vector<std::weak_ptr<health_internal::ExecutionState>> retired_
       ABSL_GUARDED_BY(mu_);
 };
 
