@@ -2,7 +2,8 @@
 // service would otherwise write, a std::mutex + std::condition_variable
 // guarding a stack of idle connections. Uncontended (1 thread) and
 // contended (2 threads sharing a pool of 2 connections, so nobody waits
-// for capacity, only for the lock).
+// for capacity, only for the lock). The keel pool uses the coarse clock, as
+// keel/pool/options.h recommends for hot pools.
 
 #include <condition_variable>
 #include <memory>
@@ -63,6 +64,7 @@ class BaselinePool {
 std::unique_ptr<keel::pool::Pool<Conn>> MakeKeelPool() {
   keel::pool::PoolOptions options;
   options.max_size = kPoolSize;
+  options.clock = &keel::Clock::Coarse();
   options.min_idle = kPoolSize;
   options.startup = keel::pool::StartupPolicy::kBlockUntilMinIdle;
   return std::move(
