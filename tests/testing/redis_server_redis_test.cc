@@ -1,7 +1,13 @@
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -224,6 +230,49 @@ TEST(RedisServer, DestructorStopsServerAndRemovesDirectory) {
   EXPECT_FALSE(PathExists(dir));
   auto refused = RespClient::Connect("127.0.0.1", port, kShortTimeout);
   EXPECT_FALSE(refused.ok());
+}
+
+TEST(RedisServer, CrashOfTheTestProcessTakesTheServerDown) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t test_process = ::fork();
+  ASSERT_GE(test_process, 0);
+  if (test_process == 0) {
+    // Stands in for a test binary that crashes mid-test: no destructor runs.
+    auto server = RedisServer::Start(RedisServerOptions());
+    char report[512] = {};
+    if (server.ok()) {
+      const std::string line =
+          absl::StrCat((*server)->port(), " ", (*server)->data_dir());
+      std::strncpy(report, line.c_str(), sizeof(report) - 1);
+    }
+    ssize_t ignored = ::write(pipe_fds[1], report, sizeof(report));
+    (void)ignored;
+    ::kill(::getpid(), SIGKILL);
+  }
+  ::close(pipe_fds[1]);
+  char report[512] = {};
+  const ssize_t got = ::read(pipe_fds[0], report, sizeof(report));
+  ::close(pipe_fds[0]);
+  ::waitpid(test_process, nullptr, 0);
+  ASSERT_EQ(got, static_cast<ssize_t>(sizeof(report)));
+  int port = 0;
+  char dir[512] = {};
+  ASSERT_EQ(std::sscanf(report, "%d %511s", &port, dir), 2) << report;
+
+  // The server got SIGKILL with its parent; poll until the kernel is done.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (RespClient::Connect("127.0.0.1", port, kShortTimeout).ok() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(RespClient::Connect("127.0.0.1", port, kShortTimeout).ok());
+  // The crashed run's directory survives until the next server is created.
+  EXPECT_TRUE(PathExists(dir));
+  auto next = RedisServer::Start(RedisServerOptions());
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_FALSE(PathExists(dir));
 }
 
 }  // namespace
