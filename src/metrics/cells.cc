@@ -128,7 +128,7 @@ double CounterSeries::Value() const {
   double amounts = 0;
   std::uint64_t increments = 0;
   cells_.ForEachCell([&](const Word* cell) {
-    amounts += WordToDouble(cell[0].load(std::memory_order_relaxed));
+    amounts += DoubleFromBits(cell[0].load(std::memory_order_relaxed));
     increments += cell[1].load(std::memory_order_relaxed);
   });
   return amounts + static_cast<double>(increments);
@@ -150,15 +150,15 @@ void CounterSeries::AddSlow(double v) {
     AtomicAddDouble(cells_.Shared()[0], v);
     return;
   }
-  w[0].store(DoubleToWord(WordToDouble(w[0].load(std::memory_order_relaxed)) +
-                          v),
-             std::memory_order_relaxed);
+  w[0].store(
+      BitsFromDouble(DoubleFromBits(w[0].load(std::memory_order_relaxed)) + v),
+      std::memory_order_relaxed);
 }
 
 void HistogramSeries::Collect(std::uint64_t* counts, double* sum) const {
   const std::size_t n = buckets();
   cells_.ForEachCell([&](const Word* cell) {
-    *sum += WordToDouble(cell[0].load(std::memory_order_relaxed));
+    *sum += DoubleFromBits(cell[0].load(std::memory_order_relaxed));
     for (std::size_t i = 0; i < n; ++i) {
       counts[i] += cell[1 + i].load(std::memory_order_relaxed);
     }
@@ -174,7 +174,7 @@ void HistogramSeries::ObserveSlow(std::size_t bucket, double v) {
     return;
   }
   w[0].store(
-      DoubleToWord(WordToDouble(w[0].load(std::memory_order_relaxed)) + v),
+      BitsFromDouble(DoubleFromBits(w[0].load(std::memory_order_relaxed)) + v),
       std::memory_order_relaxed);
   w[1 + bucket].store(w[1 + bucket].load(std::memory_order_relaxed) + 1,
                       std::memory_order_relaxed);

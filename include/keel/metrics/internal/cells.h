@@ -58,13 +58,13 @@ inline thread_local int tls_thread_slot = kSlotUnassigned;
 // kSlotShared. Called only when tls_thread_slot is kSlotUnassigned.
 int AcquireThreadSlot();
 
-inline double WordToDouble(std::uint64_t bits) noexcept {
+inline double DoubleFromBits(std::uint64_t bits) noexcept {
   double v;
   std::memcpy(&v, &bits, sizeof v);
   return v;
 }
 
-inline std::uint64_t DoubleToWord(double v) noexcept {
+inline std::uint64_t BitsFromDouble(double v) noexcept {
   std::uint64_t bits;
   std::memcpy(&bits, &v, sizeof bits);
   return bits;
@@ -73,7 +73,7 @@ inline std::uint64_t DoubleToWord(double v) noexcept {
 // Adds `v` to a double held in `w` by a thread that may share the word.
 inline void AtomicAddDouble(Word& w, double v) noexcept {
   std::uint64_t old = w.load(std::memory_order_relaxed);
-  while (!w.compare_exchange_weak(old, DoubleToWord(WordToDouble(old) + v),
+  while (!w.compare_exchange_weak(old, BitsFromDouble(DoubleFromBits(old) + v),
                                   std::memory_order_relaxed)) {
   }
 }
@@ -158,8 +158,8 @@ class CounterSeries {
     if (ABSL_PREDICT_FALSE(!(v >= 0))) return;
     Word* w = cells_.Mine();
     if (ABSL_PREDICT_FALSE(w == nullptr)) return AddSlow(v);
-    w[0].store(DoubleToWord(WordToDouble(w[0].load(std::memory_order_relaxed)) +
-                            v),
+    w[0].store(BitsFromDouble(
+                   DoubleFromBits(w[0].load(std::memory_order_relaxed)) + v),
                std::memory_order_relaxed);
   }
 
@@ -212,9 +212,9 @@ class HistogramSeries {
         std::lower_bound(bounds_, bounds_ + bound_count_, v) - bounds_);
     Word* w = cells_.Mine();
     if (ABSL_PREDICT_FALSE(w == nullptr)) return ObserveSlow(bucket, v);
-    w[0].store(
-        DoubleToWord(WordToDouble(w[0].load(std::memory_order_relaxed)) + v),
-        std::memory_order_relaxed);
+    w[0].store(BitsFromDouble(
+                   DoubleFromBits(w[0].load(std::memory_order_relaxed)) + v),
+               std::memory_order_relaxed);
     Word& count = w[1 + bucket];
     count.store(count.load(std::memory_order_relaxed) + 1,
                 std::memory_order_relaxed);
