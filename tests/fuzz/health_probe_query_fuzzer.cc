@@ -70,7 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       std::abort();
     }
     Require(json["status"] == "warn");
-    if (IsValidUtf8(input)) {
+    // Empty optional fields are omitted.
+    Require(json.contains("output") == !input.empty());
+    if (IsValidUtf8(input) && !input.empty()) {
       Require(json["output"] == input);
       if (verbose) {
         Require(json["description"] == input);
