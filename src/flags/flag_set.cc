@@ -268,7 +268,7 @@ std::unique_ptr<FlagSet::Impl> Compile(std::string_view text,
       }
     }
     // targeting
-    std::string digest_text = def.dump();
+    bool uses_evaluators = false;
     if (const auto targeting = def.find("targeting"); targeting != def.end()) {
       if (!targeting->is_object()) {
         problems->push_back(
@@ -280,7 +280,7 @@ std::unique_ptr<FlagSet::Impl> Compile(std::string_view text,
               absl::StrCat(where, ": targeting: ", rule.status().message()));
         } else {
           flag.targeting = std::make_unique<Node>(*std::move(rule));
-          digest_text += evaluators_text;
+          uses_evaluators = true;
         }
       }
     }
@@ -294,9 +294,12 @@ std::unique_ptr<FlagSet::Impl> Compile(std::string_view text,
       }
     }
     flag.metadata = std::make_shared<const Value>(std::move(metadata));
-    flag.digest = Hash64(digest_text);
-    if (problems->size() == problems_before)
+    if (problems->size() == problems_before) {
+      // Dumped only once valid: a valid flag's nesting is bounded.
+      flag.digest = Hash64(def.dump() +
+                           (uses_evaluators ? evaluators_text : std::string()));
       impl->flags.push_back(std::move(flag));
+    }
   }
   if (!problems->empty()) return nullptr;
   std::sort(impl->flags.begin(), impl->flags.end(),

@@ -799,7 +799,10 @@ class Evaluator {
         return Datum::Own(Value::Array(std::move(out)));
       }
       case Op::kAll: {
-        if (elements.empty()) return Datum::Own(Value(false));
+        // flagd's compiled JSON Logic: an empty array is false, while a
+        // missing (null) selector is vacuously true.
+        if (elements.empty())
+          return Datum::Own(Value(!selector.get().is_array()));
         for (const Value& element : elements) {
           if (!Truthy(apply(element).get())) return Datum::Own(Value(false));
         }

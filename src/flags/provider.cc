@@ -50,6 +50,7 @@ struct FlagProvider::Snapshot {
       unknown_flag.Inc();
       return;
     }
+    if (counters.empty()) return;  // no metrics registry
     const auto& flag = counters[r.flag_index];
     if (flag.empty()) return;
     const int slot = ReasonSlot(r.reason);
