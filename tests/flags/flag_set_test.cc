@@ -154,8 +154,7 @@ TEST(FlagSetTest, RefExpansionCyclesAndBlowUpAreRejected) {
   auto blown = FlagSet::Parse(
       StringFlag(R"({"$ref":"e40"})", R"({"a":"a"})", evaluators));
   ASSERT_FALSE(blown.ok());
-  EXPECT_THAT(blown.status().message(),
-              HasSubstr("rule "));  // node or depth limit
+  EXPECT_THAT(std::string(blown.status().message()), HasSubstr("$ref"));
 }
 
 TEST(FlagSetTest, VarPathsDefaultsAndInjectedProperties) {
