@@ -126,9 +126,11 @@ void AppendDouble(double v, std::string* out) {
   // The shortest round-trip digits, in exponent form to learn the exponent.
   auto sci =
       std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  // to_chars does not terminate the buffer: parse the exponent within bounds.
   const char* e = sci.ptr;
   while (e > buf && e[-1] != 'e') --e;
-  const int exponent = std::atoi(e);
+  int exponent = 0;
+  std::from_chars(e + (*e == '+' ? 1 : 0), sci.ptr, exponent);
   if (exponent < -4 || exponent >= 6) {
     // Go writes at least two exponent digits, as to_chars does.
     out->append(buf, static_cast<std::size_t>(sci.ptr - buf));
