@@ -1,0 +1,103 @@
+// keel/cache/internal/policy.h
+//
+// The eviction policy of one cache shard: adaptive W-TinyLFU or plain LRU,
+// over the intrusive nodes of node.h, bounded by total weight.
+//
+// W-TinyLFU (Einziger, Friedman, Manes, "TinyLFU: A Highly Efficient Cache
+// Admission Policy", 2017), as Caffeine implements it:
+//   * new entries enter an LRU admission window (initially 1% of the weight);
+//   * entries leaving the window become candidates for the main region, a
+//     segmented LRU of probation (20%) and protected (80%) segments;
+//   * when the cache is over its bound, a candidate is admitted only if the
+//     frequency sketch says it is more popular than the probation victim;
+//     a candidate that merely ties is rejected, except that a warm candidate
+//     (frequency >= 6) wins with probability 1/128, so an attacker cannot
+//     keep a victim resident by flooding the sketch with its collisions;
+//   * a hit in probation promotes to protected; protected overflow demotes
+//     back to probation;
+//   * a hill climber samples the hit rate and moves weight between the
+//     window and the protected segment in the direction that improved it,
+//     with a decaying step that restarts on a large hit-rate change, so
+//     recency-skewed workloads get a large window and frequency-skewed ones a
+//     small window.
+//
+// Thread safety: not thread-safe; owned by one shard and used under its lock.
+
+#ifndef KEEL_CACHE_INTERNAL_POLICY_H_
+#define KEEL_CACHE_INTERNAL_POLICY_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "keel/cache/internal/frequency_sketch.h"
+#include "keel/cache/internal/node.h"
+
+namespace keel::cache_internal {
+
+class Policy {
+ public:
+  // `tiny_lfu` false selects plain LRU. `max_weight` >= 1.
+  Policy(bool tiny_lfu, std::uint64_t max_weight, std::uint64_t seed);
+  Policy(const Policy&) = delete;
+  Policy& operator=(const Policy&) = delete;
+
+  // A new node (weight set) enters the policy. Call Evict() afterwards.
+  void Add(Node* node);
+  // A hit on `node`.
+  void Access(Node* node);
+  // A lookup that found nothing (feeds the hill climber's hit-rate sample).
+  void RecordMiss();
+  // `node` leaves the policy (explicit removal, expiry).
+  void Remove(Node* node);
+  // The value of `node` was replaced and now weighs `new_weight`; counts as
+  // an access. Call Evict() afterwards.
+  void Update(Node* node, std::uint32_t new_weight);
+  // Unlinks nodes until the total weight is within the bound, appending them
+  // to `evicted` in eviction order.
+  void Evict(std::vector<Node*>* evicted);
+
+  // Total weight of the nodes in the policy.
+  std::uint64_t weight() const { return window_weight_ + main_weight(); }
+  std::uint64_t max_weight() const { return max_weight_; }
+  // Current weight bound of the admission window (changes as the hill
+  // climber adapts).
+  std::uint64_t window_max() const { return window_max_; }
+
+ private:
+  std::uint64_t main_weight() const {
+    return probation_weight_ + protected_weight_;
+  }
+  NodeList& ListOf(Queue queue);
+  void Unlink(Node* node);
+  void Append(Node* node, Queue queue);
+  void DemoteFromProtected();
+  bool Admit(const Node* candidate, const Node* victim);
+  void Climb();
+  void GrowWindow(std::uint64_t amount);
+  void ShrinkWindow(std::uint64_t amount);
+  std::uint64_t NextRandom();
+
+  const bool tiny_lfu_;
+  const std::uint64_t max_weight_;
+  FrequencySketch sketch_;
+  NodeList window_;
+  NodeList probation_;
+  NodeList protected_;
+  std::uint64_t window_weight_ = 0;
+  std::uint64_t probation_weight_ = 0;
+  std::uint64_t protected_weight_ = 0;
+  std::uint64_t window_max_;
+  std::uint64_t protected_max_;
+  // Hill climber state.
+  std::uint64_t sample_hits_ = 0;
+  std::uint64_t sample_misses_ = 0;
+  std::uint64_t sample_size_;
+  double previous_hit_rate_ = 0.0;
+  double step_;
+  double pending_adjustment_ = 0.0;
+  std::uint64_t rng_;
+};
+
+}  // namespace keel::cache_internal
+
+#endif  // KEEL_CACHE_INTERNAL_POLICY_H_
