@@ -41,6 +41,11 @@ absl::StatusOr<std::unique_ptr<PoolCore>> PoolCore::Create(
   }
   std::unique_ptr<PoolCore> core(
       new PoolCore(std::move(options), std::move(factory)));
+  PoolCore* raw = core.get();
+  KEEL_ASSIGN_OR_RETURN(
+      core->metrics_,
+      PoolMetrics::Bind(core->options_.metrics, core->options_.name,
+                        [raw] { return raw->Gauges(); }));
   KEEL_RETURN_IF_ERROR(core->Start());
   return core;
 }
@@ -81,6 +86,7 @@ absl::Status PoolCore::Start() {
     }
     MutexLock lock(mu_);
     ++counters_.creates;
+    metrics_.RecordCreate();
     HandOffLocked(AddSlotLocked(*conn, clock_->Now()));
   }
   connectors_.reserve(options_.max_concurrent_connects);
@@ -184,6 +190,7 @@ absl::StatusOr<Slot*> PoolCore::Acquire(std::chrono::nanoseconds timeout,
             options_.max_size - std::min(options_.max_size, slots_.size());
         if (waiters_ >= std::max(options_.max_waiters, growable)) {
           ++counters_.acquire_rejections;
+          metrics_.RecordRejection();
           return absl::ResourceExhaustedError(absl::StrCat(
               "pool '", options_.name, "': wait queue full (",
               options_.max_waiters, " callers waiting); ", DescribeLocked()));
@@ -203,6 +210,7 @@ absl::StatusOr<Slot*> PoolCore::Acquire(std::chrono::nanoseconds timeout,
                 absl::StrCat("pool '", options_.name, "' is shut down"));
           }
           ++counters_.acquire_timeouts;
+          metrics_.RecordTimeout();
           std::string error = absl::StrCat(
               "pool '", options_.name, "': no connection available within ",
               FormatDuration(timeout), " (", DescribeLocked(), ")");
@@ -241,7 +249,10 @@ absl::StatusOr<Slot*> PoolCore::Acquire(std::chrono::nanoseconds timeout,
         !factory_->Validate(slot->conn).ok()) {
       reject = CloseReason::kValidationFailed;
     }
-    if (!reject.has_value()) return slot;
+    if (!reject.has_value()) {
+      metrics_.RecordAcquire(now - start);
+      return slot;
+    }
     CloseList closing;
     {
       MutexLock lock(mu_);
@@ -343,6 +354,7 @@ void PoolCore::RunMaintenance() {
         }
         slot->leak_reported = true;
         ++counters_.leaks;
+        metrics_.RecordLeak();
         pool::LeakReport report;
         report.pool = options_.name;
         report.site = slot->site;
@@ -352,6 +364,7 @@ void PoolCore::RunMaintenance() {
         if (options_.reclaim_leaked) {
           ++counters_
                 .closes[static_cast<std::size_t>(CloseReason::kLeakReclaimed)];
+          metrics_.RecordClose(CloseReason::kLeakReclaimed);
           DetachLocked(slot);
           slot->reclaimed = true;
           --in_use_;
@@ -376,6 +389,16 @@ pool::PoolStats PoolCore::Stats() const {
   stats.connecting = connecting_;
   stats.generation = generation_;
   return stats;
+}
+
+PoolGauges PoolCore::Gauges() const {
+  MutexLock lock(mu_);
+  PoolGauges gauges;
+  gauges.size = slots_.size();
+  gauges.idle = idle_.size();
+  gauges.in_use = in_use_;
+  gauges.waiters = waiters_;
+  return gauges;
 }
 
 health::CheckResult PoolCore::CheckHealth(std::chrono::nanoseconds bound) {
@@ -439,6 +462,7 @@ void PoolCore::ConnectorLoop() {
     --connecting_;
     if (!conn.ok()) {
       ++counters_.create_failures;
+      metrics_.RecordCreateFailure();
       counters_.last_connect_error = std::string(conn.status().message());
       // Exponential backoff with jitter in [b/2, b].
       const std::uint32_t shift =
@@ -461,6 +485,7 @@ void PoolCore::ConnectorLoop() {
       continue;
     }
     ++counters_.creates;
+    metrics_.RecordCreate();
     counters_.last_connect_error.clear();
     consecutive_connect_failures_ = 0;
     connect_not_before_ = MonoTime{0};
@@ -487,6 +512,7 @@ void PoolCore::HandOffLocked(Slot* slot) {
 void PoolCore::RetireLocked(Slot* slot, CloseReason reason,
                             CloseList* closing) {
   ++counters_.closes[static_cast<std::size_t>(reason)];
+  metrics_.RecordClose(reason);
   DetachLocked(slot);
   closing->push_back(slot->conn);
   delete slot;

@@ -36,6 +36,10 @@
 #include "keel/base/scheduler.h"
 #include "keel/pool/stats.h"
 
+namespace keel::metrics {
+class Registry;
+}  // namespace keel::metrics
+
 namespace keel::pool {
 
 // What Pool::Create() does before returning.
@@ -139,6 +143,19 @@ struct PoolOptions {
   Scheduler* scheduler = nullptr;
   // Default 1 s; must be > 0.
   std::chrono::nanoseconds maintenance_interval = std::chrono::seconds(1);
+
+  // When set, the pool reports these series, labelled pool=`name` (must
+  // outlive the pool; two pools of one name cannot share a registry):
+  //   keel_pool_connections, keel_pool_idle_connections,
+  //   keel_pool_in_use_connections, keel_pool_waiters      gauges (at scrape)
+  //   keel_pool_acquire_seconds              histogram of the wait of each
+  //                                          successful Acquire()
+  //   keel_pool_acquire_timeouts_total, keel_pool_acquire_rejections_total,
+  //   keel_pool_connection_creates_total, keel_pool_connect_failures_total,
+  //   keel_pool_leaks_total                  counters
+  //   keel_pool_connection_closes_total{reason}  by CloseReasonName()
+  // Recording is lock-free through handles bound at Create(). Default null.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Checks every field; kInvalidArgument naming the first bad one, e.g.

@@ -27,6 +27,7 @@
 #include "keel/base/mutex.h"
 #include "keel/base/scheduler.h"
 #include "keel/health/check.h"
+#include "keel/pool/internal/pool_metrics.h"
 #include "keel/pool/options.h"
 #include "keel/pool/stats.h"
 
@@ -138,6 +139,8 @@ class PoolCore final : private ClockListener {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   MonoTime NextKeepaliveLocked(MonoTime now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string DescribeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The gauges of the metrics, read at scrape time.
+  PoolGauges Gauges() const ABSL_LOCKS_EXCLUDED(mu_);
   void Destroy(const CloseList& closing);
 
   const pool::PoolOptions options_;
@@ -168,6 +171,10 @@ class PoolCore final : private ClockListener {
   std::vector<std::thread> connectors_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::optional<Scheduler::TaskId> maintenance_task_
       ABSL_GUARDED_BY(lifecycle_mu_);
+
+  // Bound in Create() before any thread starts, then only read. Declared
+  // after mu_ so that its gauge callbacks (which take mu_) are removed first.
+  PoolMetrics metrics_;
 };
 
 }  // namespace keel::pool_internal
