@@ -4,9 +4,15 @@
 //   * TokenBucketAdmitClock   admit reading the (precise) system clock
 //   * TokenBucketReject       refuse (bucket empty)
 //   * KeyedAdmit              lookup of one of 1024 known keys + admit
+//   * TokenBucketAdmitMetrics admit with a caller-supplied `now`, counting the
+//                             decision (keel_ratelimit_decisions_total; the
+//                             baseline bumps a shared atomic counter)
 // The Keel and Baseline cases of a pair share arguments and thread counts.
+// Every case reports `allocs_per_iter` (global operator new calls per
+// iteration) to show that the hot paths do not allocate.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -15,7 +21,9 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "common/allocation_counter.h"
 #include "keel/base/clock.h"
+#include "keel/metrics/registry.h"
 #include "keel/ratelimit/keyed_rate_limiter.h"
 #include "keel/ratelimit/token_bucket.h"
 
@@ -27,6 +35,7 @@ using keel::ratelimit::KeyedRateLimiter;
 using keel::ratelimit::KeyedRateLimiterOptions;
 using keel::ratelimit::TokenBucket;
 using keel::ratelimit::TokenBucketOptions;
+using keel_bench::AllocationCounter;
 
 // The baseline: GCRA under one std::mutex, as one would write it directly.
 class MutexGcra {
@@ -94,6 +103,7 @@ void BM_Keel_TokenBucketAdmit(benchmark::State& state) {
   TokenBucket& bucket = AdmittingBucket();
   const MonoTime now = keel::Clock::System().Now();
   std::int64_t admitted = 0;
+  AllocationCounter allocations(state);
   for (auto _ : state) admitted += bucket.TryAcquire(1, now).allowed;
   if (admitted != state.iterations()) state.SkipWithError("refused");
 }
@@ -103,6 +113,7 @@ void BM_Baseline_TokenBucketAdmit(benchmark::State& state) {
   MutexGcra& gcra = AdmittingBaseline();
   const std::int64_t now = keel::Clock::System().Now().count();
   std::int64_t admitted = 0;
+  AllocationCounter allocations(state);
   for (auto _ : state) admitted += gcra.TryAcquire(1, now);
   if (admitted != state.iterations()) state.SkipWithError("refused");
 }
@@ -110,12 +121,14 @@ BENCHMARK(BM_Baseline_TokenBucketAdmit)->Threads(1)->Threads(2);
 
 void BM_Keel_TokenBucketAdmitClock(benchmark::State& state) {
   TokenBucket& bucket = AdmittingBucket();
+  AllocationCounter allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(bucket.TryAcquire());
 }
 BENCHMARK(BM_Keel_TokenBucketAdmitClock)->Threads(1)->Threads(2);
 
 void BM_Baseline_TokenBucketAdmitClock(benchmark::State& state) {
   MutexGcra& gcra = AdmittingBaseline();
+  AllocationCounter allocations(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(
         gcra.TryAcquire(1, keel::Clock::System().Now().count()));
@@ -140,6 +153,7 @@ void BM_Keel_TokenBucketReject(benchmark::State& state) {
   TokenBucket& bucket = EmptyBucket();
   const MonoTime now = keel::Clock::System().Now();
   std::int64_t admitted = 0;
+  AllocationCounter allocations(state);
   for (auto _ : state) admitted += bucket.TryAcquire(1, now).allowed;
   if (admitted != 0) state.SkipWithError("admitted");
 }
@@ -152,6 +166,7 @@ void BM_Baseline_TokenBucketReject(benchmark::State& state) {
           std::chrono::nanoseconds(std::chrono::hours(1)).count());
   const std::int64_t now = keel::Clock::System().Now().count();
   std::int64_t admitted = 0;
+  AllocationCounter allocations(state);
   for (auto _ : state) admitted += gcra->TryAcquire(1, now);
   if (admitted != 0) state.SkipWithError("admitted");
 }
@@ -178,6 +193,7 @@ void BM_Keel_KeyedAdmit(benchmark::State& state) {
   const std::vector<std::string>& keys = Keys();
   const MonoTime now = keel::Clock::System().Now();
   std::size_t i = static_cast<std::size_t>(state.thread_index()) * 512;
+  AllocationCounter allocations(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(limiter->TryAcquire(keys[i++ & 1023], 1, now));
   }
@@ -189,11 +205,51 @@ void BM_Baseline_KeyedAdmit(benchmark::State& state) {
   const std::vector<std::string>& keys = Keys();
   const std::int64_t now = keel::Clock::System().Now().count();
   std::size_t i = static_cast<std::size_t>(state.thread_index()) * 512;
+  AllocationCounter allocations(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(gcra->TryAcquire(keys[i++ & 1023], now));
   }
 }
 BENCHMARK(BM_Baseline_KeyedAdmit)->Threads(1)->Threads(2);
+
+TokenBucket& CountingBucket() {
+  static TokenBucket* const bucket = [] {
+    static keel::metrics::Registry* const registry =
+        new keel::metrics::Registry();
+    TokenBucketOptions options;
+    options.name = "bench";
+    options.rate = 1'000'000'000;
+    options.burst = kHugeBurst;
+    options.metrics = registry;
+    return TokenBucket::Create(options).value().release();
+  }();
+  return *bucket;
+}
+
+void BM_Keel_TokenBucketAdmitMetrics(benchmark::State& state) {
+  TokenBucket& bucket = CountingBucket();
+  const MonoTime now = keel::Clock::System().Now();
+  std::int64_t admitted = 0;
+  AllocationCounter allocations(state);
+  for (auto _ : state) admitted += bucket.TryAcquire(1, now).allowed;
+  if (admitted != state.iterations()) state.SkipWithError("refused");
+}
+BENCHMARK(BM_Keel_TokenBucketAdmitMetrics)->Threads(1)->Threads(2);
+
+void BM_Baseline_TokenBucketAdmitMetrics(benchmark::State& state) {
+  static MutexGcra* const gcra =
+      new MutexGcra(1, kHugeBurst, keel::Clock::System().Now().count());
+  static std::atomic<std::int64_t> decisions{0};
+  const std::int64_t now = keel::Clock::System().Now().count();
+  std::int64_t admitted = 0;
+  AllocationCounter allocations(state);
+  for (auto _ : state) {
+    admitted += gcra->TryAcquire(1, now);
+    decisions.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (admitted != state.iterations()) state.SkipWithError("refused");
+}
+BENCHMARK(BM_Baseline_TokenBucketAdmitMetrics)->Threads(1)->Threads(2);
 
 }  // namespace
 

@@ -7,8 +7,8 @@
 #include <mutex>
 #include <vector>
 
-#include "allocation_counter.h"
 #include "benchmark/benchmark.h"
+#include "common/allocation_counter.h"
 #include "keel/resilience/bulkhead.h"
 #include "keel/resilience/circuit_breaker.h"
 

@@ -41,14 +41,29 @@ absl::StatusOr<std::unique_ptr<ConcurrencyLimiter>> ConcurrencyLimiter::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("limit must be >= 1, got ", options.limit));
   }
-  return std::unique_ptr<ConcurrencyLimiter>(new ConcurrencyLimiter(options));
+  KEEL_ASSIGN_OR_RETURN(ratelimit_internal::DecisionMetrics metrics,
+                        ratelimit_internal::DecisionMetrics::Bind(
+                            options.metrics, options.name, options.shadow));
+  std::unique_ptr<ConcurrencyLimiter> limiter(
+      new ConcurrencyLimiter(options, std::move(metrics)));
+  const ConcurrencyLimiter* self = limiter.get();
+  KEEL_ASSIGN_OR_RETURN(
+      limiter->in_flight_gauge_,
+      ratelimit_internal::AddLimiterGauge(
+          options.metrics, "keel_ratelimit_in_flight",
+          "Permits held from a concurrency limiter.", options.name,
+          [self] { return static_cast<double>(self->in_flight()); }));
+  return limiter;
 }
 
-ConcurrencyLimiter::ConcurrencyLimiter(const ConcurrencyLimiterOptions& options)
+ConcurrencyLimiter::ConcurrencyLimiter(
+    const ConcurrencyLimiterOptions& options,
+    ratelimit_internal::DecisionMetrics metrics)
     : name_(options.name),
       shadow_(options.shadow),
       observer_(options.observer),
-      limit_(options.limit) {}
+      limit_(options.limit),
+      metrics_(std::move(metrics)) {}
 
 ConcurrencyLimiter::Permit ConcurrencyLimiter::TryAcquire(
     std::int64_t permits) {
@@ -78,6 +93,7 @@ ConcurrencyLimiter::Permit ConcurrencyLimiter::TryAcquire(
       d.remaining = std::max<std::int64_t>(0, limit - (after - permits));
     }
   }
+  metrics_.Record(d);
   if (shadow_ && !d.allowed) d.allowed = true;
   if (observer_ != nullptr) observer_->OnDecision(name_, d);
   return Permit(held > 0 ? this : nullptr, held, d);

@@ -10,11 +10,14 @@ namespace {
 
 constexpr std::int64_t kMaxHeaderSeconds = 2147483647;
 
-// An RFC 8941 sf-string: quoted, with '"' and '\' escaped. Names are
-// validated as printable ASCII when limiters are created.
+// An RFC 8941 sf-string: quoted, with '"' and '\' escaped. Limiters validate
+// their names as printable ASCII; a hand-built Policy may hold any bytes, and
+// those outside %x20-7E (CR and LF among them) become '?' so that a name can
+// never break the header field.
 std::string SfString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c < 0x20 || c > 0x7e) c = '?';
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }

@@ -13,6 +13,7 @@
 #include "keel/base/hash.h"
 #include "keel/base/mutex.h"
 #include "keel/base/status_macros.h"
+#include "keel/ratelimit/internal/limiter_metrics.h"
 #include "ratelimit/gcra.h"
 #include "ratelimit/options_check.h"
 
@@ -23,9 +24,11 @@ using ratelimit_internal::GcraConfig;
 
 class KeyedRateLimiter::Impl {
  public:
-  Impl(KeyedRateLimiterOptions options, std::vector<GcraConfig> limits)
+  Impl(KeyedRateLimiterOptions options, std::vector<GcraConfig> limits,
+       ratelimit_internal::DecisionMetrics metrics)
       : options_(std::move(options)),
         limits_(std::move(limits)),
+        metrics_(std::move(metrics)),
         per_shard_(options_.max_keys / options_.shards),
         seed_(std::random_device{}()),
         shards_(options_.shards) {
@@ -39,6 +42,7 @@ class KeyedRateLimiter::Impl {
   Decision TryAcquire(std::string_view key, std::int64_t permits,
                       std::int64_t now) {
     Decision d = Decide(key, permits, now);
+    metrics_.Record(d);
     if (options_.shadow && !d.allowed) d.allowed = true;
     if (options_.observer != nullptr) {
       options_.observer->OnDecision(options_.name, d);
@@ -97,6 +101,33 @@ class KeyedRateLimiter::Impl {
   }
   std::uint64_t idle_evictions() const {
     return idle_evictions_.load(std::memory_order_relaxed);
+  }
+
+  // Registers the scrape-time series of options().metrics (if any): key
+  // count and evictions, read from this object's own state.
+  absl::Status RegisterCallbacks() {
+    metrics::Registry* registry = options_.metrics;
+    if (registry == nullptr) return absl::OkStatus();
+    KEEL_ASSIGN_OR_RETURN(
+        keys_gauge_, ratelimit_internal::AddLimiterGauge(
+                         registry, "keel_ratelimit_keys",
+                         "Keys held by a keyed rate limiter.", options_.name,
+                         [this] { return static_cast<double>(size()); }));
+    KEEL_ASSIGN_OR_RETURN(
+        metrics::CounterFamily * evictions,
+        registry->AddCounter("keel_ratelimit_key_evictions_total",
+                             "Keys dropped by a keyed rate limiter: lru "
+                             "(lossy, to make room) or idle (lossless).",
+                             {"limiter", "reason"}));
+    KEEL_ASSIGN_OR_RETURN(
+        lru_counter_, evictions->AddCallback({options_.name, "lru"}, [this] {
+          return static_cast<double>(lru_evictions());
+        }));
+    KEEL_ASSIGN_OR_RETURN(
+        idle_counter_, evictions->AddCallback({options_.name, "idle"}, [this] {
+          return static_cast<double>(idle_evictions());
+        }));
+    return absl::OkStatus();
   }
 
   std::vector<Policy> policies() const {
@@ -204,12 +235,17 @@ class KeyedRateLimiter::Impl {
  private:
   const KeyedRateLimiterOptions options_;
   const std::vector<GcraConfig> limits_;
+  const ratelimit_internal::DecisionMetrics metrics_;
   const std::size_t per_shard_;
   const std::uint64_t seed_;  // per process: defends against hash flooding
   std::int64_t min_burst_ = std::numeric_limits<std::int64_t>::max();
   std::vector<Shard> shards_;
   std::atomic<std::uint64_t> lru_evictions_{0};
   std::atomic<std::uint64_t> idle_evictions_{0};
+  // Last: removed (waiting for a running scrape) before the state they read.
+  metrics::CallbackRegistration keys_gauge_;
+  metrics::CallbackRegistration lru_counter_;
+  metrics::CallbackRegistration idle_counter_;
 };
 
 absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> KeyedRateLimiter::Create(
@@ -255,10 +291,15 @@ absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> KeyedRateLimiter::Create(
   if (options.scheduler != nullptr && options.evict_interval.count() <= 0) {
     return absl::InvalidArgumentError("evict_interval must be > 0");
   }
+  KEEL_ASSIGN_OR_RETURN(ratelimit_internal::DecisionMetrics metrics,
+                        ratelimit_internal::DecisionMetrics::Bind(
+                            options.metrics, options.name, options.shadow));
   Scheduler* scheduler = options.scheduler;
   const std::chrono::nanoseconds evict_interval = options.evict_interval;
-  std::unique_ptr<KeyedRateLimiter> limiter(new KeyedRateLimiter(
-      std::make_unique<Impl>(std::move(options), std::move(limits))));
+  std::unique_ptr<KeyedRateLimiter> limiter(
+      new KeyedRateLimiter(std::make_unique<Impl>(
+          std::move(options), std::move(limits), std::move(metrics))));
+  KEEL_RETURN_IF_ERROR(limiter->impl_->RegisterCallbacks());
   if (scheduler != nullptr) {
     Impl* impl = limiter->impl_.get();
     KEEL_ASSIGN_OR_RETURN(limiter->evict_task_,

@@ -38,17 +38,23 @@ absl::StatusOr<std::unique_ptr<TokenBucket>> TokenBucket::Create(
                      "], got ", initial));
   }
   KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckClock(options.clock));
+  KEEL_ASSIGN_OR_RETURN(ratelimit_internal::DecisionMetrics metrics,
+                        ratelimit_internal::DecisionMetrics::Bind(
+                            options.metrics, options.name, options.shadow));
   const Config config = ratelimit_internal::MakeGcraConfig(
       interval, options.burst, options.max_debt);
-  return std::unique_ptr<TokenBucket>(new TokenBucket(options, config));
+  return std::unique_ptr<TokenBucket>(
+      new TokenBucket(options, config, std::move(metrics)));
 }
 
 TokenBucket::TokenBucket(const TokenBucketOptions& options,
-                         const Config& config)
+                         const Config& config,
+                         ratelimit_internal::DecisionMetrics metrics)
     : name_(options.name),
       shadow_(options.shadow),
       clock_(options.clock),
       observer_(options.observer),
+      metrics_(std::move(metrics)),
       // A bucket with k of B permits would be full again in (B - k) * I.
       tat_(ClampTime(options.clock->Now().count()) +
            (config.burst - options.initial_tokens.value_or(config.burst)) *
@@ -94,6 +100,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Decision TokenBucket::Decide(
 }
 
 Decision TokenBucket::Finish(Decision decision) {
+  metrics_.Record(decision);
   if (shadow_ && !decision.allowed) decision.allowed = true;
   if (observer_ != nullptr) observer_->OnDecision(name_, decision);
   return decision;
@@ -109,6 +116,8 @@ Decision TokenBucket::TryAcquire(std::int64_t permits, MonoTime now) {
   Decision decision =
       Decide(permits, ClampTime(now.count()), false, &new_tat, &ready_at);
   if (shadow_ || observer_ != nullptr) return Finish(decision);
+  // The common case skips Finish(): only the counter is left to do.
+  metrics_.Record(decision);
   return decision;
 }
 

@@ -42,11 +42,18 @@ absl::StatusOr<std::unique_ptr<WindowLimiter>> WindowLimiter::Create(
         "limit times window must stay below 2^61 ns");
   }
   KEEL_RETURN_IF_ERROR(ratelimit_internal::CheckClock(options.clock));
-  return std::unique_ptr<WindowLimiter>(new WindowLimiter(std::move(options)));
+  KEEL_ASSIGN_OR_RETURN(ratelimit_internal::DecisionMetrics metrics,
+                        ratelimit_internal::DecisionMetrics::Bind(
+                            options.metrics, options.name, options.shadow));
+  return std::unique_ptr<WindowLimiter>(
+      new WindowLimiter(std::move(options), std::move(metrics)));
 }
 
-WindowLimiter::WindowLimiter(WindowLimiterOptions options)
-    : options_(std::move(options)), window_ns_(options_.window.count()) {
+WindowLimiter::WindowLimiter(WindowLimiterOptions options,
+                             ratelimit_internal::DecisionMetrics metrics)
+    : options_(std::move(options)),
+      window_ns_(options_.window.count()),
+      metrics_(std::move(metrics)) {
   MutexLock lock(mu_);
   index_ = FloorDiv(
       ratelimit_internal::ClampTime(options_.clock->Now().count()), window_ns_);
@@ -113,6 +120,7 @@ Decision WindowLimiter::Decide(std::int64_t permits, std::int64_t now,
 }
 
 Decision WindowLimiter::Finish(Decision decision) {
+  metrics_.Record(decision);
   if (options_.shadow && !decision.allowed) decision.allowed = true;
   if (options_.observer != nullptr) {
     options_.observer->OnDecision(options_.name, decision);

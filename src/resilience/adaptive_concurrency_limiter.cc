@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace keel::resilience {
@@ -22,6 +23,8 @@ LimiterSample DefaultSampleClassifier(const absl::Status& status) {
 }
 
 absl::Status Validate(const AdaptiveConcurrencyOptions& o) {
+  if (o.name.empty())
+    return absl::InvalidArgumentError("name: must not be empty");
   if (o.min_limit < 1)
     return absl::InvalidArgumentError("min_limit: must be >= 1");
   if (o.max_limit < o.min_limit) {
@@ -138,8 +141,50 @@ AdaptiveConcurrencyLimiter::Create(AdaptiveConcurrencyOptions options) {
   const absl::Status valid = Validate(options);
   if (!valid.ok()) return valid;
   if (!options.classifier) options.classifier = DefaultSampleClassifier;
-  return std::unique_ptr<AdaptiveConcurrencyLimiter>(
+  std::unique_ptr<AdaptiveConcurrencyLimiter> limiter(
       new AdaptiveConcurrencyLimiter(std::move(options)));
+  const absl::Status bound = limiter->BindMetrics();
+  if (!bound.ok()) return bound;
+  return limiter;
+}
+
+absl::Status AdaptiveConcurrencyLimiter::BindMetrics() {
+  metrics::Registry* registry = options_.metrics;
+  if (registry == nullptr) return absl::OkStatus();
+  const std::string_view name = options_.name;
+  auto limit = registry->AddGauge("keel_adaptive_limit",
+                                  "Current limit of an adaptive concurrency "
+                                  "limiter.",
+                                  {"limiter"});
+  if (!limit.ok()) return limit.status();
+  auto in_flight = registry->AddGauge(
+      "keel_adaptive_in_flight",
+      "Calls holding a permit of an adaptive concurrency limiter.",
+      {"limiter"});
+  if (!in_flight.ok()) return in_flight.status();
+  auto rejections = registry->AddCounter(
+      "keel_adaptive_rejections_total",
+      "Calls an adaptive concurrency limiter refused at its limit.",
+      {"limiter"});
+  if (!rejections.ok()) return rejections.status();
+  auto drops = registry->AddCounter(
+      "keel_adaptive_drops_total",
+      "Finished calls reported to an adaptive concurrency limiter as dropped.",
+      {"limiter"});
+  if (!drops.ok()) return drops.status();
+  rejections_ = (*rejections)->WithLabels({name});
+  drops_ = (*drops)->WithLabels({name});
+  auto limit_registration = (*limit)->AddCallback(
+      {options_.name}, [this] { return static_cast<double>(this->limit()); });
+  if (!limit_registration.ok()) return limit_registration.status();
+  limit_gauge_ = *std::move(limit_registration);
+  auto in_flight_registration =
+      (*in_flight)->AddCallback({options_.name}, [this] {
+        return static_cast<double>(this->in_flight());
+      });
+  if (!in_flight_registration.ok()) return in_flight_registration.status();
+  in_flight_gauge_ = *std::move(in_flight_registration);
+  return absl::OkStatus();
 }
 
 AdaptiveConcurrencyLimiter::AdaptiveConcurrencyLimiter(
@@ -161,6 +206,7 @@ AdaptiveConcurrencyLimiter::Acquire() {
   for (;;) {
     const int limit = limit_.load(std::memory_order_relaxed);
     if (current >= limit) {
+      rejections_.Inc();
       if (options_.listener != nullptr)
         options_.listener->OnCallRejected(limit);
       return absl::ResourceExhaustedError("concurrency limit " +
@@ -178,6 +224,7 @@ void AdaptiveConcurrencyLimiter::OnSample(MonoTime start, int inflight,
                                           LimiterSample sample) {
   in_flight_.fetch_sub(1, std::memory_order_release);
   if (sample == LimiterSample::kIgnored) return;
+  if (sample == LimiterSample::kDropped) drops_.Inc();
   const std::chrono::nanoseconds rtt = options_.clock->Now() - start;
   MutexLock lock(mu_);
   algorithm_->Update(rtt, inflight, sample == LimiterSample::kDropped);

@@ -1,7 +1,10 @@
 #include "keel/resilience/bulkhead.h"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
+
+#include "keel/metrics/buckets.h"
 
 namespace keel::resilience {
 
@@ -21,7 +24,43 @@ absl::StatusOr<std::unique_ptr<Bulkhead>> Bulkhead::Create(
   if (options.clock == nullptr) {
     return absl::InvalidArgumentError("clock: must not be null");
   }
-  return std::unique_ptr<Bulkhead>(new Bulkhead(std::move(options)));
+  std::unique_ptr<Bulkhead> bulkhead(new Bulkhead(std::move(options)));
+  const absl::Status bound = bulkhead->BindMetrics();
+  if (!bound.ok()) return bound;
+  return bulkhead;
+}
+
+absl::Status Bulkhead::BindMetrics() {
+  metrics::Registry* registry = options_.metrics;
+  if (registry == nullptr) return absl::OkStatus();
+  const std::string_view name = options_.name;
+  auto rejections = registry->AddCounter(
+      "keel_bulkhead_rejections_total",
+      "Calls a bulkhead refused: full (its max_wait passed) or deadline (the "
+      "caller's deadline came first).",
+      {"bulkhead", "reason"});
+  if (!rejections.ok()) return rejections.status();
+  // 100 us to about 13 s: waits are bounded by max_wait.
+  auto bounds = metrics::ExponentialBuckets(0.0001, 2, 18);
+  if (!bounds.ok()) return bounds.status();
+  auto waits = registry->AddHistogram(
+      "keel_bulkhead_wait_seconds",
+      "Time calls that found a bulkhead full spent waiting for a slot.",
+      {"bulkhead"}, *std::move(bounds));
+  if (!waits.ok()) return waits.status();
+  auto in_flight =
+      registry->AddGauge("keel_bulkhead_in_flight",
+                         "Calls holding a bulkhead slot.", {"bulkhead"});
+  if (!in_flight.ok()) return in_flight.status();
+  rejected_full_ = (*rejections)->WithLabels({name, "full"});
+  rejected_deadline_ = (*rejections)->WithLabels({name, "deadline"});
+  wait_seconds_ = (*waits)->WithLabels({name});
+  auto registration = (*in_flight)->AddCallback({options_.name}, [this] {
+    return static_cast<double>(in_flight_.load(std::memory_order_relaxed));
+  });
+  if (!registration.ok()) return registration.status();
+  in_flight_gauge_ = *std::move(registration);
+  return absl::OkStatus();
 }
 
 Bulkhead::Bulkhead(BulkheadOptions options) : options_(std::move(options)) {
@@ -62,6 +101,9 @@ void Bulkhead::OnClockAdvanced() {
 }
 
 absl::Status Bulkhead::Rejection(absl::StatusCode code) {
+  (code == absl::StatusCode::kDeadlineExceeded ? rejected_deadline_
+                                               : rejected_full_)
+      .Inc();
   if (options_.listener != nullptr)
     options_.listener->OnCallRejected(*this, code);
   if (code == absl::StatusCode::kDeadlineExceeded) {
@@ -99,6 +141,7 @@ absl::StatusOr<Bulkhead::Permit> Bulkhead::Acquire(MonoTime deadline) {
     cv_.WaitFor(mu_, until - current);
   }
   waiters_.fetch_sub(1, std::memory_order_relaxed);
+  wait_seconds_.ObserveDuration(options_.clock->Now() - now);
   if (!taken) {
     return Rejection(deadline_first ? absl::StatusCode::kDeadlineExceeded
                                     : absl::StatusCode::kResourceExhausted);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "keel/base/hash.h"
+#include "keel/resilience/breaker_metrics.h"
 #include "keel/resilience/retry_after.h"
 #include "outcome_window.h"
 
@@ -164,17 +165,27 @@ absl::StatusOr<std::unique_ptr<CircuitBreaker>> CircuitBreaker::Create(
   const absl::Status valid = ValidateOptions(options);
   if (!valid.ok()) return valid;
   if (!options.classifier) options.classifier = DefaultCallClassifier;
+  std::unique_ptr<CircuitBreakerListener> metrics;
+  if (options.metrics != nullptr) {
+    auto exporter =
+        CircuitBreakerMetrics::Create(options.metrics, options.name);
+    if (!exporter.ok()) return exporter.status();
+    metrics = *std::move(exporter);
+    options.listeners.push_back(metrics.get());
+  }
   return std::unique_ptr<CircuitBreaker>(
-      new CircuitBreaker(std::move(options)));
+      new CircuitBreaker(std::move(options), std::move(metrics)));
 }
 
-CircuitBreaker::CircuitBreaker(CircuitBreakerOptions options)
+CircuitBreaker::CircuitBreaker(CircuitBreakerOptions options,
+                               std::unique_ptr<CircuitBreakerListener> metrics)
     : options_(std::move(options)),
       timed_(options_.window_type ==
                  CircuitBreakerOptions::WindowType::kTimeBased ||
              options_.slow_call_rate_threshold > 0),
       clock_(options_.clock),
       impl_(std::make_unique<Impl>(options_)),
+      metrics_(std::move(metrics)),
       state_word_(MakeWord(0, CircuitState::kClosed)),
       probe_started_ns_(static_cast<std::size_t>(options_.half_open_max_probes),
                         -1),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string_view>
 #include <utility>
 
 #include "keel/base/hash.h"
@@ -36,6 +37,21 @@ bool DefaultRetryable(const absl::Status& status) {
     default:
       return false;
   }
+}
+
+// The `reason` label of keel_retry_give_ups_total.
+const char* GiveUpName(RetryGiveUp reason) {
+  switch (reason) {
+    case RetryGiveUp::kNotRetryable:
+      return "not_retryable";
+    case RetryGiveUp::kAttemptsExhausted:
+      return "attempts_exhausted";
+    case RetryGiveUp::kDeadline:
+      return "deadline";
+    case RetryGiveUp::kBudgetExhausted:
+      break;
+  }
+  return "budget_exhausted";
 }
 
 std::chrono::nanoseconds Nanos(double ns) {
@@ -85,6 +101,9 @@ double RetryBudget::tokens() const {
 }
 
 absl::StatusOr<std::unique_ptr<Retry>> Retry::Create(RetryOptions options) {
+  if (options.name.empty()) {
+    return absl::InvalidArgumentError("name: must not be empty");
+  }
   if (options.max_attempts < 1 || options.max_attempts > 1000) {
     return absl::InvalidArgumentError("max_attempts: must be in [1, 1000]");
   }
@@ -109,11 +128,40 @@ absl::StatusOr<std::unique_ptr<Retry>> Retry::Create(RetryOptions options) {
       options.random_seed != 0 ? options.random_seed
                                : (std::uint64_t{std::random_device{}()} << 32) ^
                                      std::random_device{}();
-  return std::unique_ptr<Retry>(new Retry(std::move(options), seed));
+  std::unique_ptr<Retry> retry(new Retry(std::move(options), seed));
+  const absl::Status bound = retry->BindMetrics();
+  if (!bound.ok()) return bound;
+  return retry;
+}
+
+absl::Status Retry::BindMetrics() {
+  metrics::Registry* registry = options_.metrics;
+  if (registry == nullptr) return absl::OkStatus();
+  const std::string_view name = options_.name;
+  auto attempts = registry->AddCounter(
+      "keel_retry_attempts_total",
+      "Attempts run by a retry policy, by outcome.", {"policy", "outcome"});
+  if (!attempts.ok()) return attempts.status();
+  auto give_ups =
+      registry->AddCounter("keel_retry_give_ups_total",
+                           "Calls a retry policy ended with a failure, by why "
+                           "it stopped retrying.",
+                           {"policy", "reason"});
+  if (!give_ups.ok()) return give_ups.status();
+  attempts_success_ = (*attempts)->WithLabels({name, "success"});
+  attempts_retryable_ = (*attempts)->WithLabels({name, "retryable_failure"});
+  attempts_non_retryable_ =
+      (*attempts)->WithLabels({name, "non_retryable_failure"});
+  for (int i = 0; i < kGiveUpReasons; ++i) {
+    give_ups_[static_cast<std::size_t>(i)] = (*give_ups)->WithLabels(
+        {name, GiveUpName(static_cast<RetryGiveUp>(i))});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Retry::GiveUp(RetryGiveUp reason, int attempts,
                            absl::Status status) {
+  give_ups_[static_cast<std::size_t>(reason)].Inc();
   if (options_.listener != nullptr) {
     options_.listener->OnGiveUp(reason, attempts, status);
   }
@@ -130,12 +178,15 @@ absl::Status Retry::Run(absl::FunctionRef<absl::Status()> fn,
   for (int attempt = 1;; ++attempt) {
     absl::Status status = fn();
     if (status.ok()) {
+      attempts_success_.Inc();
       if (options_.budget != nullptr) options_.budget->OnSuccess();
       return status;
     }
     if (!options_.retryable(status)) {
+      attempts_non_retryable_.Inc();
       return GiveUp(RetryGiveUp::kNotRetryable, attempt, std::move(status));
     }
+    attempts_retryable_.Inc();
     if (options_.budget != nullptr) options_.budget->OnFailure();
     if (attempt >= options_.max_attempts) {
       return GiveUp(RetryGiveUp::kAttemptsExhausted, attempt,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "keel/metrics/registry.h"
 #include "keel/ratelimit/concurrency_limiter.h"
 #include "keel/ratelimit/keyed_rate_limiter.h"
 #include "keel/ratelimit/token_bucket.h"
@@ -96,6 +97,49 @@ TEST(HotPathAllocationTest, ConcurrencyLimiter) {
               }
             }),
             0u);
+}
+
+// Recording into a registry keeps the decision paths allocation-free once
+// this thread's metric cells exist (made by the warm-up round).
+TEST(HotPathAllocationTest, LimitersWithMetrics) {
+  metrics::Registry registry;
+  ManualClock clock;
+  TokenBucketOptions bucket_options;
+  bucket_options.rate = 1000;
+  bucket_options.burst = 10;
+  bucket_options.clock = &clock;
+  bucket_options.metrics = &registry;
+  auto bucket = TokenBucket::Create(bucket_options).value();
+  WindowLimiterOptions window_options;
+  window_options.limit = 10;
+  window_options.clock = &clock;
+  window_options.metrics = &registry;
+  auto window = WindowLimiter::Create(window_options).value();
+  ConcurrencyLimiterOptions concurrency_options;
+  concurrency_options.limit = 2;
+  concurrency_options.metrics = &registry;
+  auto concurrency = ConcurrencyLimiter::Create(concurrency_options).value();
+  KeyedRateLimiterOptions keyed_options;
+  KeyedLimit limit;
+  limit.rate = 10;
+  limit.burst = 10;
+  keyed_options.limits = {limit};
+  keyed_options.clock = &clock;
+  keyed_options.metrics = &registry;
+  auto keyed = KeyedRateLimiter::Create(keyed_options).value();
+  const auto round = [&] {
+    for (int i = 0; i < 100; ++i) {
+      bucket->TryAcquire();
+      bucket->TryAcquire(100);  // oversize
+      window->TryAcquire();
+      ConcurrencyLimiter::Permit a = concurrency->TryAcquire(2);
+      ConcurrencyLimiter::Permit b = concurrency->TryAcquire(1);
+      keyed->TryAcquire("10.0.0.1");
+      clock.Advance(milliseconds(1));
+    }
+  };
+  round();
+  EXPECT_EQ(CountAllocations(round), 0u);
 }
 
 TEST(HotPathAllocationTest, KeyedLimiterForKnownKeys) {

@@ -45,6 +45,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "keel/metrics/registry.h"
+#include "keel/ratelimit/internal/limiter_metrics.h"
 #include "keel/ratelimit/rate_limiter.h"
 
 namespace keel {
@@ -60,6 +62,13 @@ struct ConcurrencyLimiterOptions {
   bool shadow = false;
   // Told about every decision. Optional; must outlive the limiter.
   DecisionObserver* observer = nullptr;
+  // Registry for `keel_ratelimit_decisions_total{limiter=<name>, decision}`
+  // (as TokenBucketOptions::metrics) and the gauge
+  // `keel_ratelimit_in_flight{limiter=<name>}`, read from the limiter at
+  // scrape time so that the hot path does not pay for it. Names must be
+  // unique among concurrency limiters sharing a registry. Optional; must
+  // outlive the limiter.
+  metrics::Registry* metrics = nullptr;
 };
 
 // An in-flight (concurrency) limiter.
@@ -99,7 +108,9 @@ class ConcurrencyLimiter {
   };
 
   // Fails with kInvalidArgument for an empty or non-printable `name` or
-  // `limit` < 1.
+  // `limit` < 1. With `metrics`: fails with the registry's error if a family
+  // exists with another type or labels, and with kAlreadyExists if another
+  // live concurrency limiter of the same name reports to the registry.
   static absl::StatusOr<std::unique_ptr<ConcurrencyLimiter>> Create(
       ConcurrencyLimiterOptions options);
 
@@ -123,13 +134,17 @@ class ConcurrencyLimiter {
   std::string_view name() const { return name_; }
 
  private:
-  explicit ConcurrencyLimiter(const ConcurrencyLimiterOptions& options);
+  ConcurrencyLimiter(const ConcurrencyLimiterOptions& options,
+                     ratelimit_internal::DecisionMetrics metrics);
 
   const std::string name_;
   const bool shadow_;
   DecisionObserver* const observer_;
   std::atomic<std::int64_t> limit_;
   std::atomic<std::int64_t> in_flight_{0};
+  const ratelimit_internal::DecisionMetrics metrics_;
+  // Last: removed (waiting for a running scrape) before the state it reads.
+  metrics::CallbackRegistration in_flight_gauge_;
 };
 
 }  // namespace ratelimit

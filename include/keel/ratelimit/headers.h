@@ -68,7 +68,10 @@ enum class HeaderStyle : std::uint8_t {
 // too large for a header (kNever) saturate at 2^31 - 1 seconds.
 std::int64_t CeilSeconds(std::chrono::nanoseconds d);
 
-// `"name";q=<quota>;w=<window>` for one policy (w >= 1).
+// `"name";q=<quota>;w=<window>` for one policy (w >= 1). The name is an
+// sf-string: '"' and '\' are escaped, and bytes outside printable ASCII
+// (which limiter names cannot hold, but a hand-built Policy may) become '?',
+// so that no value produced here can contain CR or LF.
 std::string RateLimitPolicyValue(const Policy& policy);
 // The values of several policies joined with ", ".
 std::string RateLimitPolicyValue(const std::vector<Policy>& policies);

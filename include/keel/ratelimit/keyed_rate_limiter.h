@@ -61,6 +61,7 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/scheduler.h"
+#include "keel/metrics/registry.h"
 #include "keel/ratelimit/rate_limiter.h"
 
 namespace keel {
@@ -100,6 +101,15 @@ struct KeyedRateLimiterOptions {
   // Period of the scheduled EvictIdle(); must be > 0 when `scheduler` is set.
   // Default: one minute.
   std::chrono::nanoseconds evict_interval = std::chrono::minutes(1);
+  // Registry for, all labelled `limiter=<name>`:
+  //   keel_ratelimit_decisions_total{decision}  as TokenBucketOptions::metrics
+  //   keel_ratelimit_keys                       gauge: keys held
+  //   keel_ratelimit_key_evictions_total{reason}
+  //       counter: keys dropped, reason "lru" (lossy, to make room) or "idle"
+  // The gauge and the eviction counters are read from the limiter at scrape
+  // time. Names must be unique among keyed limiters sharing a registry.
+  // Optional; must outlive the limiter.
+  metrics::Registry* metrics = nullptr;
 };
 
 // The state of one key, as reported by ForEachKey().
@@ -118,7 +128,10 @@ class KeyedRateLimiter {
   // `name`, no `limits`, a limit with a bad name/rate/period/burst (named as
   // `limits[i].field`), `max_keys` < `shards`, `shards` outside [1, 4096],
   // a null `clock`, or `evict_interval` <= 0 with a scheduler. Fails with the
-  // scheduler's status if the eviction task cannot be scheduled.
+  // scheduler's status if the eviction task cannot be scheduled. With
+  // `metrics`: fails with the registry's error if a family exists with
+  // another type or labels, and with kAlreadyExists if another live keyed
+  // limiter of the same name reports to the registry.
   static absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> Create(
       KeyedRateLimiterOptions options);
 

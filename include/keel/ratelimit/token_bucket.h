@@ -61,7 +61,9 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
+#include "keel/metrics/registry.h"
 #include "keel/ratelimit/internal/gcra_config.h"
+#include "keel/ratelimit/internal/limiter_metrics.h"
 #include "keel/ratelimit/rate_limiter.h"
 
 namespace keel {
@@ -89,6 +91,11 @@ struct TokenBucketOptions {
   Clock* clock = &Clock::System();
   // Told about every decision. Optional; must outlive the bucket.
   DecisionObserver* observer = nullptr;
+  // Registry for `keel_ratelimit_decisions_total{limiter=<name>, decision}`
+  // (decision: "admitted", "rate_limited", "oversize", "invalid_permits"; in
+  // shadow mode would-be refusals are "shadow_<reason>"). Limiters with the
+  // same name share the series. Optional; must outlive the limiter.
+  metrics::Registry* metrics = nullptr;
 };
 
 // A GCRA token bucket (see the file comment for the semantics table).
@@ -100,7 +107,8 @@ class TokenBucket final : public RateLimiter {
   // naming the field: empty or non-printable `name`, `rate` < 1, `period` <=
   // 0, `burst` < 1, `initial_tokens` outside [0, burst], `max_debt` < 0,
   // (burst + max_debt) * interval above 2^60 ns (about 36 years), or a null
-  // `clock`.
+  // `clock`; with `metrics`, fails with the registry's error if
+  // keel_ratelimit_decisions_total exists with another type or labels.
   static absl::StatusOr<std::unique_ptr<TokenBucket>> Create(
       TokenBucketOptions options);
 
@@ -141,7 +149,8 @@ class TokenBucket final : public RateLimiter {
  private:
   using Config = ratelimit_internal::GcraConfig;
 
-  TokenBucket(const TokenBucketOptions& options, const Config& config);
+  TokenBucket(const TokenBucketOptions& options, const Config& config,
+              ratelimit_internal::DecisionMetrics metrics);
   // A consistent snapshot of the configuration (seqlock read) and the state
   // word loaded within the same snapshot.
   Config LoadConfig(std::int64_t* tat) const;
@@ -156,6 +165,7 @@ class TokenBucket final : public RateLimiter {
   const bool shadow_;
   Clock* const clock_;
   DecisionObserver* const observer_;
+  const ratelimit_internal::DecisionMetrics metrics_;
 
   // The state word: the theoretical arrival time, in clock nanoseconds. On
   // its own cache line so that CAS traffic does not evict the configuration.

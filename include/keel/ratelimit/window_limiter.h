@@ -57,6 +57,8 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
+#include "keel/metrics/registry.h"
+#include "keel/ratelimit/internal/limiter_metrics.h"
 #include "keel/ratelimit/rate_limiter.h"
 
 namespace keel {
@@ -83,6 +85,11 @@ struct WindowLimiterOptions {
   Clock* clock = &Clock::System();
   // Told about every decision. Optional; must outlive the limiter.
   DecisionObserver* observer = nullptr;
+  // Registry for `keel_ratelimit_decisions_total{limiter=<name>, decision}`
+  // (decision: "admitted", "rate_limited", "oversize", "invalid_permits"; in
+  // shadow mode would-be refusals are "shadow_<reason>"). Limiters with the
+  // same name share the series. Optional; must outlive the limiter.
+  metrics::Registry* metrics = nullptr;
 };
 
 // A fixed- or sliding-window counter limiter.
@@ -92,7 +99,8 @@ class WindowLimiter final : public RateLimiter {
  public:
   // Validates `options`. Fails with kInvalidArgument naming the field: empty
   // or non-printable `name`, `limit` < 1, `window` <= 0, limit * window >=
-  // 2^61, or a null `clock`.
+  // 2^61, or a null `clock`; with `metrics`, fails with the registry's error
+  // if keel_ratelimit_decisions_total exists with another type or labels.
   static absl::StatusOr<std::unique_ptr<WindowLimiter>> Create(
       WindowLimiterOptions options);
 
@@ -120,7 +128,8 @@ class WindowLimiter final : public RateLimiter {
   void CancelReservation(std::int64_t permits, std::int64_t handle) override;
 
  private:
-  explicit WindowLimiter(WindowLimiterOptions options);
+  WindowLimiter(WindowLimiterOptions options,
+                ratelimit_internal::DecisionMetrics metrics);
   // Moves the counters to the window containing `now`; returns the time
   // elapsed in the current window (0 when `now` lies before it).
   std::int64_t Roll(std::int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -131,6 +140,7 @@ class WindowLimiter final : public RateLimiter {
 
   const WindowLimiterOptions options_;
   const std::int64_t window_ns_;
+  const ratelimit_internal::DecisionMetrics metrics_;
 
   Mutex mu_;
   std::int64_t index_ ABSL_GUARDED_BY(mu_) = 0;     // current window number

@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -61,6 +62,8 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
+#include "keel/metrics/instruments.h"
+#include "keel/metrics/registry.h"
 #include "keel/resilience/policy.h"
 
 namespace keel::resilience {
@@ -108,6 +111,8 @@ struct AdaptiveConcurrencyOptions {
     double queue_size = 4;
   };
 
+  // Name used as the `limiter` metric label. Default "default". Non-empty.
+  std::string name = "default";
   // Default kGradient2.
   Algorithm algorithm = Algorithm::kGradient2;
   // Starting limit. Default 20. Range [min_limit, max_limit].
@@ -125,6 +130,16 @@ struct AdaptiveConcurrencyOptions {
   AdaptiveConcurrencyListener* listener = nullptr;
   // Time source of RTTs. Default the system clock. Must outlive the limiter.
   Clock* clock = &Clock::System();
+  // Registry for these series, all labelled `limiter=<name>`:
+  //   keel_adaptive_limit             gauge, the current integer limit
+  //   keel_adaptive_in_flight         gauge, calls holding a permit
+  //   keel_adaptive_rejections_total  counter, calls refused at the limit
+  //   keel_adaptive_drops_total       counter, finished calls reported as
+  //                                   dropped (the overload signal)
+  // The gauges are read from the limiter at scrape time. Names must be
+  // unique among limiters sharing a registry. Not owned; may be null (no
+  // metrics). Default null. Must outlive the limiter.
+  metrics::Registry* metrics = nullptr;
 };
 
 class AdaptiveConcurrencyLimiter final : public Policy {
@@ -153,7 +168,9 @@ class AdaptiveConcurrencyLimiter final : public Policy {
     int inflight_ = 0;  // in flight at admission, this call included
   };
 
-  // kInvalidArgument names the bad field.
+  // kInvalidArgument names the bad field. With `metrics`: the registry's
+  // error if a family exists with another type or labels, and kAlreadyExists
+  // if a live limiter of the same name reports to the registry.
   static absl::StatusOr<std::unique_ptr<AdaptiveConcurrencyLimiter>> Create(
       AdaptiveConcurrencyOptions options);
   ~AdaptiveConcurrencyLimiter() override;
@@ -174,6 +191,7 @@ class AdaptiveConcurrencyLimiter final : public Policy {
  private:
   class Algorithm;
   explicit AdaptiveConcurrencyLimiter(AdaptiveConcurrencyOptions options);
+  absl::Status BindMetrics();
   void OnSample(MonoTime start, int inflight, LimiterSample sample);
 
   const AdaptiveConcurrencyOptions options_;
@@ -181,6 +199,11 @@ class AdaptiveConcurrencyLimiter final : public Policy {
   std::atomic<int> limit_;
   mutable Mutex mu_;
   std::unique_ptr<Algorithm> algorithm_ ABSL_GUARDED_BY(mu_);
+  metrics::Counter rejections_;
+  metrics::Counter drops_;
+  // Last: removed (waiting for a running scrape) before the state they read.
+  metrics::CallbackRegistration limit_gauge_;
+  metrics::CallbackRegistration in_flight_gauge_;
 };
 
 }  // namespace keel::resilience

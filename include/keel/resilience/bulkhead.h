@@ -47,6 +47,8 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
+#include "keel/metrics/instruments.h"
+#include "keel/metrics/registry.h"
 #include "keel/resilience/policy.h"
 
 namespace keel::resilience {
@@ -76,6 +78,18 @@ struct BulkheadOptions {
   BulkheadListener* listener = nullptr;
   // Time source of waits. Default the system clock. Must outlive the bulkhead.
   Clock* clock = &Clock::System();
+  // Registry for these series, all labelled `bulkhead=<name>`:
+  //   keel_bulkhead_in_flight          gauge, calls holding a slot (read at
+  //                                    scrape time)
+  //   keel_bulkhead_rejections_total   counter, label reason: "full"
+  //                                    (kResourceExhausted) or "deadline"
+  //                                    (kDeadlineExceeded)
+  //   keel_bulkhead_wait_seconds       histogram, time spent waiting by calls
+  //                                    that found the bulkhead full and
+  //                                    waited (admitted or not)
+  // Names must be unique among bulkheads sharing a registry. Not owned; may
+  // be null (no metrics). Default null. Must outlive the bulkhead.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Bulkhead final : public Policy, private ClockListener {
@@ -108,7 +122,9 @@ class Bulkhead final : public Policy, private ClockListener {
     Bulkhead* owner_ = nullptr;
   };
 
-  // kInvalidArgument names the bad field.
+  // kInvalidArgument names the bad field. With `metrics`: the registry's
+  // error if a family exists with another type or labels, and kAlreadyExists
+  // if a live bulkhead of the same name reports to the registry.
   static absl::StatusOr<std::unique_ptr<Bulkhead>> Create(
       BulkheadOptions options);
   // Every permit must be released before destruction.
@@ -129,6 +145,7 @@ class Bulkhead final : public Policy, private ClockListener {
 
  private:
   explicit Bulkhead(BulkheadOptions options);
+  absl::Status BindMetrics();
   bool TryTake();
   void ReleaseSlot();
   absl::Status Rejection(absl::StatusCode code);
@@ -139,6 +156,11 @@ class Bulkhead final : public Policy, private ClockListener {
   std::atomic<int> waiters_{0};
   Mutex mu_;
   CondVar cv_;
+  metrics::Counter rejected_full_;
+  metrics::Counter rejected_deadline_;
+  metrics::Histogram wait_seconds_;
+  // Last: removed (waiting for a running scrape) before the state it reads.
+  metrics::CallbackRegistration in_flight_gauge_;
 };
 
 }  // namespace keel::resilience

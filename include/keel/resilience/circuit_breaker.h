@@ -98,6 +98,7 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
+#include "keel/metrics/registry.h"
 #include "keel/resilience/policy.h"
 
 namespace keel::resilience {
@@ -208,6 +209,12 @@ struct CircuitBreakerOptions {
   Clock* clock = &Clock::System();
   // Seed of the wait jitter; 0 picks a random seed. Default 0.
   std::uint64_t random_seed = 0;
+  // Registry for keel_breaker_state, keel_breaker_calls_total and
+  // keel_breaker_transitions_total labelled `breaker=<name>`: the breaker
+  // creates and owns a CircuitBreakerMetrics listener (breaker_metrics.h).
+  // Not owned; may be null (no metrics). Default null. Must outlive the
+  // breaker.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Counters and window totals at one moment.
@@ -243,7 +250,9 @@ class CircuitBreaker final : public Policy {
     bool record_ = false;        // false in kDisabled
   };
 
-  // Validates `options`; kInvalidArgument names the first bad field.
+  // Validates `options`; kInvalidArgument names the first bad field. With
+  // `metrics`: the registry's error if a family exists with another type or
+  // labels.
   static absl::StatusOr<std::unique_ptr<CircuitBreaker>> Create(
       CircuitBreakerOptions options);
 
@@ -284,7 +293,8 @@ class CircuitBreaker final : public Policy {
 
  private:
   class Impl;
-  explicit CircuitBreaker(CircuitBreakerOptions options);
+  CircuitBreaker(CircuitBreakerOptions options,
+                 std::unique_ptr<CircuitBreakerListener> metrics);
 
   absl::Status Reject(CircuitState state, MonoTime now, MonoTime open_until);
   // Transition from the state word `expected` (if still current) to `to`.
@@ -302,6 +312,9 @@ class CircuitBreaker final : public Policy {
   const bool timed_;  // whether permits need an admission time
   Clock* const clock_;
   std::unique_ptr<Impl> impl_;  // the window
+  // The CircuitBreakerMetrics made for options.metrics (also in
+  // options_.listeners), or null.
+  const std::unique_ptr<CircuitBreakerListener> metrics_;
 
   // Epoch << 3 | state. Changes only under mu_.
   alignas(64) std::atomic<std::uint64_t> state_word_;

@@ -41,16 +41,20 @@
 #ifndef KEEL_RESILIENCE_RETRY_H_
 #define KEEL_RESILIENCE_RETRY_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
+#include "keel/metrics/instruments.h"
+#include "keel/metrics/registry.h"
 #include "keel/resilience/policy.h"
 #include "keel/resilience/sleeper.h"
 
@@ -124,6 +128,9 @@ class RetryListener {
 struct RetryOptions {
   enum class Backoff { kExponentialFullJitter, kDecorrelatedJitter };
 
+  // Name used as the `policy` metric label. Default "default". Non-empty.
+  std::string name = "default";
+
   // Total attempts including the first call. Default 3. Range [1, 1000].
   int max_attempts = 3;
   // Jitter algorithm. Default kExponentialFullJitter.
@@ -149,11 +156,23 @@ struct RetryOptions {
   Sleeper* sleeper = &Sleeper::System();
   // Seed of the jitter; 0 picks a random seed. Default 0.
   std::uint64_t random_seed = 0;
+  // Registry for these series, all labelled `policy=<name>`:
+  //   keel_retry_attempts_total{outcome}  every attempt, outcome "success",
+  //                                       "retryable_failure" or
+  //                                       "non_retryable_failure"
+  //   keel_retry_give_ups_total{reason}   calls that ended failed, reason
+  //                                       "not_retryable",
+  //                                       "attempts_exhausted", "deadline" or
+  //                                       "budget_exhausted" (RetryGiveUp)
+  // Retry objects with the same name share the series. Not owned; may be
+  // null (no metrics). Default null. Must outlive the Retry.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Retry final : public Policy {
  public:
-  // kInvalidArgument names the first bad field.
+  // kInvalidArgument names the first bad field. With `metrics`: the
+  // registry's error if a family exists with another type or labels.
   static absl::StatusOr<std::unique_ptr<Retry>> Create(RetryOptions options);
 
   // Runs `fn` until it succeeds or a give-up rule applies (see the table);
@@ -164,11 +183,19 @@ class Retry final : public Policy {
  private:
   explicit Retry(RetryOptions options, std::uint64_t seed)
       : options_(std::move(options)), seed_(seed) {}
+  absl::Status BindMetrics();
   absl::Status GiveUp(RetryGiveUp reason, int attempts, absl::Status status);
+
+  static constexpr int kGiveUpReasons = 4;
 
   const RetryOptions options_;
   const std::uint64_t seed_;
   std::atomic<std::uint64_t> calls_{0};
+  metrics::Counter attempts_success_;
+  metrics::Counter attempts_retryable_;
+  metrics::Counter attempts_non_retryable_;
+  // Indexed by RetryGiveUp.
+  std::array<metrics::Counter, kGiveUpReasons> give_ups_;
 };
 
 }  // namespace keel::resilience

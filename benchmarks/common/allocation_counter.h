@@ -1,9 +1,9 @@
 // Counts global operator new calls so benchmarks can show that a hot path does
 // not allocate. Linking allocation_counter.cc replaces the global allocation
-// function for the whole benchmark program.
+// function for the whole benchmark program; link `keel_benchmark_support`.
 
-#ifndef KEEL_BENCHMARKS_RESILIENCE_ALLOCATION_COUNTER_H_
-#define KEEL_BENCHMARKS_RESILIENCE_ALLOCATION_COUNTER_H_
+#ifndef KEEL_BENCHMARKS_COMMON_ALLOCATION_COUNTER_H_
+#define KEEL_BENCHMARKS_COMMON_ALLOCATION_COUNTER_H_
 
 #include <cstdint>
 
@@ -37,4 +37,4 @@ class AllocationCounter {
 
 }  // namespace keel_bench
 
-#endif  // KEEL_BENCHMARKS_RESILIENCE_ALLOCATION_COUNTER_H_
+#endif  // KEEL_BENCHMARKS_COMMON_ALLOCATION_COUNTER_H_
