@@ -94,7 +94,6 @@ class Policy {
   std::uint64_t sample_size_;
   double previous_hit_rate_ = 0.0;
   double step_;
-  double pending_adjustment_ = 0.0;
   std::uint64_t rng_;
 };
 
