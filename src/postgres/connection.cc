@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <pqxx/nontransaction>
+#include <pqxx/prepared_statement>
 #include <pqxx/version>
 #include <string_view>
 #include <utility>
@@ -227,5 +228,51 @@ absl::Status Connection::Ping() {
 }
 
 int Connection::server_version() const { return connection_->server_version(); }
+
+absl::Status Connection::Prepare(const std::string& name,
+                                 const std::string& sql) {
+  auto it = prepared_.find(name);
+  if (it != prepared_.end() && it->second == sql) return absl::OkStatus();
+  try {
+    if (it != prepared_.end()) {
+      prepared_.erase(it);
+      connection_->unprepare(name);
+    }
+    connection_->prepare(name, sql);
+#if PQXX_VERSION_MAJOR < 7
+    // 6.4 only records the definition; PREPARE now so that bad SQL fails here
+    // and the first execution costs no extra round trip.
+    try {
+      connection_->prepare_now(name);
+    } catch (...) {
+      connection_->unprepare(name);
+      throw;
+    }
+#endif
+    prepared_.emplace(name, sql);
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return StatusFromException(e);
+  }
+}
+
+absl::StatusOr<pqxx::result> ExecPrepared(
+    pqxx::transaction_base& tx, const std::string& name,
+    const std::vector<std::optional<std::string>>& params) {
+  // A null pointer is SQL NULL for both libpqxx versions' dynamic parameters.
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::optional<std::string>& p : params) {
+    values.push_back(p.has_value() ? p->c_str() : nullptr);
+  }
+  try {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
+#pragma GCC diagnostic pop
+  } catch (const std::exception& e) {
+    return StatusFromException(e);
+  }
+}
 
 }  // namespace keel::postgres

@@ -35,14 +35,24 @@
 #define KEEL_POSTGRES_CONNECTION_H_
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <pqxx/connection>
+#include <pqxx/result>
+#include <pqxx/transaction_base>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
+namespace keel::postgres_internal {
+class StatementRegistry;
+}  // namespace keel::postgres_internal
 
 namespace keel::postgres {
 
@@ -116,11 +126,41 @@ class Connection {
   // Server version as an integer, e.g. 150018 for 15.18.
   int server_version() const;
 
+  // Prepares `sql` as statement `name` on this connection, on the server at
+  // once on both libpqxx versions (6.4 would otherwise defer it to the first
+  // use), so a bad statement fails here. Preparing a name again with the same
+  // SQL is a no-op; with other SQL the old statement is dropped first.
+  // Must not be called while a transaction is open on the connection.
+  // Errors: the mapped libpqxx error (kInvalidArgument with the SQLSTATE for
+  // bad SQL, kUnavailable when the connection is lost, ...); on error the
+  // name is not prepared.
+  absl::Status Prepare(const std::string& name, const std::string& sql);
+  // True once Prepare(name, ...) succeeded on this connection.
+  bool IsPrepared(std::string_view name) const {
+    return prepared_.find(name) != prepared_.end();
+  }
+
  private:
+  friend class postgres_internal::StatementRegistry;
   explicit Connection(std::unique_ptr<pqxx::connection> connection);
 
   std::unique_ptr<pqxx::connection> connection_;
+  // Statements prepared here, name -> SQL.
+  std::map<std::string, std::string, std::less<>> prepared_;
+  // How many statements of its pool's registry this connection prepared.
+  std::size_t registry_synced_ = 0;
 };
+
+// Runs prepared statement `name` in `tx` with text parameters in order
+// (std::nullopt is SQL NULL), the same on libpqxx 6.4 and 7.x. The statement
+// must have been prepared on tx's connection (Connection::Prepare, or
+// keel::postgres::Pool::Prepare for every pooled connection). Errors: the
+// mapped libpqxx error (keel/postgres/error.h), e.g. kInvalidArgument with
+// SQLSTATE 26000 for an unknown statement; the transaction is then aborted
+// on the server and must be rolled back.
+absl::StatusOr<pqxx::result> ExecPrepared(
+    pqxx::transaction_base& tx, const std::string& name,
+    const std::vector<std::optional<std::string>>& params = {});
 
 }  // namespace keel::postgres
 

@@ -15,6 +15,13 @@
 //   auto pool = keel::postgres::Pool::Create(options);
 //   if (!pool.ok()) return pool.status();
 //
+//   // Prepared on every pooled connection, including future ones.
+//   absl::Status prepared = (*pool)->Prepare("stock_of", "SELECT n FROM stock"
+//                                            " WHERE id = $1");
+//   auto lease = (*pool)->Acquire();
+//   pqxx::nontransaction tx((*lease)->raw());
+//   auto rows = keel::postgres::ExecPrepared(tx, "stock_of", {"7"});
+//
 //   keel::postgres::TransactionOptions tx_options;
 //   tx_options.max_attempts = 3;  // retry 40001 / 40P01
 //   absl::Status s = keel::postgres::WithTransaction(
@@ -29,6 +36,13 @@
 // validation_idle_threshold also run `SELECT 1`. A connection whose
 // transaction failed with a connection error is discarded, as is one that is
 // no longer alive when returned.
+//
+// Prepared statements: statements given in PoolOptions::prepared_statements
+// or registered later with Pool::Prepare() form the pool's registry. A new
+// connection prepares all of them before it joins the pool, and a connection
+// handed out prepares any registered since it last was (one atomic load when
+// there are none), so ExecPrepared() works on every lease, also after a
+// reconnect. A connection that fails to prepare is discarded.
 //
 // Errors: Create() fails with kInvalidArgument for bad options (naming the
 // field) and as keel::pool::Pool::Create for the startup policy (e.g.
@@ -45,6 +59,8 @@
 #include <functional>
 #include <memory>
 #include <pqxx/transaction>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,13 +68,27 @@
 #include "keel/pool/pool.h"
 #include "keel/postgres/connection.h"
 
+namespace keel::postgres_internal {
+class StatementRegistry;
+}  // namespace keel::postgres_internal
+
 namespace keel::postgres {
+
+// A statement every pooled connection prepares.
+struct PreparedStatement {
+  std::string name;  // must not be empty
+  std::string sql;   // parameters as $1, $2, ...
+};
 
 struct PoolOptions {
   // How each connection is made.
   ConnectionOptions connection;
   // The generic pool's options (size, timeouts, lifetime, keepalive, ...).
   pool::PoolOptions pool;
+  // Prepared on every connection when it is opened; a statement that fails
+  // to prepare fails every connect (with StartupPolicy::kFailFast, Create()).
+  // Names must be unique. Default: none.
+  std::vector<PreparedStatement> prepared_statements;
 };
 
 // A leased PostgreSQL connection.
@@ -70,8 +100,9 @@ class Pool {
   // pool.
   static absl::StatusOr<std::unique_ptr<Pool>> Create(PoolOptions options);
 
-  // Leases a connection; see keel::pool::Pool::Acquire. Mark the lease broken
-  // after a pqxx::broken_connection.
+  // Leases a connection, with every registered statement prepared on it; see
+  // keel::pool::Pool::Acquire. Mark the lease broken after a
+  // pqxx::broken_connection.
   absl::StatusOr<Lease> Acquire(
       pool::AcquireSite site = pool::AcquireSite::Current()) {
     return pool_->Acquire(site);
@@ -81,6 +112,15 @@ class Pool {
       pool::AcquireSite site = pool::AcquireSite::Current()) {
     return pool_->Acquire(timeout, site);
   }
+
+  // Registers a prepared statement for every connection of the pool: checks
+  // it by preparing it on a leased connection, then records it so that each
+  // connection prepares it before its next hand-out and every new connection
+  // when opened. Re-registering a name with the same SQL is a no-op.
+  // Errors: kInvalidArgument for an empty name, kAlreadyExists for a name
+  // registered with other SQL, the acquire error, or the mapped error of
+  // PREPARE (e.g. kInvalidArgument with SQLSTATE 42601 for a syntax error).
+  absl::Status Prepare(const std::string& name, const std::string& sql);
 
   // Retires every connection (failover, credential rotation).
   void EvictAll() { pool_->EvictAll(); }
@@ -99,10 +139,13 @@ class Pool {
   }
 
  private:
-  explicit Pool(std::unique_ptr<pool::Pool<Connection>> pool)
-      : pool_(std::move(pool)) {}
+  Pool(std::unique_ptr<pool::Pool<Connection>> pool,
+       std::shared_ptr<postgres_internal::StatementRegistry> statements)
+      : pool_(std::move(pool)), statements_(std::move(statements)) {}
 
   std::unique_ptr<pool::Pool<Connection>> pool_;
+  // Shared with the pool's connection factory.
+  std::shared_ptr<postgres_internal::StatementRegistry> statements_;
 };
 
 struct TransactionOptions {
