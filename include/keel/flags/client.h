@@ -11,6 +11,15 @@
 //   auto details = client.StringDetails("theme", "light", ctx);
 //   // details.reason == kTargetingMatch, details.variant == "dark", ...
 //
+// A/B test (the "checkout-copy" flag of flag_set.h): the details carry the
+// variant to record next to the outcome, and errors fall back to the control.
+//   keel::flags::EvaluationContext ctx("user-123");
+//   ctx.Set("accountId", "acct-9").Set("appVersion", "2.3.1");
+//   auto copy = client.StringDetails("checkout-copy", "Buy now", ctx);
+//   analytics.Record("checkout-copy", copy.variant);  // "control"/"treatment"
+// A rollout ("new-checkout") is a BooleanValue call; raising the flag's
+// fractional weights widens it without a deploy.
+//
 // ObjectValue results are keel::flags::Value (value.h): the flag's JSON
 // object, with Value::ToJson() for text.
 //

@@ -20,7 +20,8 @@
 //   })");
 //   if (!set.ok()) return set.status();   // message names the flag and field
 //
-// Supported format (flagd flag-definition schema):
+// Supported format (flagd flag-definition schema,
+// https://flagd.dev/schema/v0/flags.json):
 //   * top level: "flags" (required object), "$evaluators" (named rules used
 //     as {"$ref": "name"} anywhere in a targeting rule), "metadata"
 //     (flag-set metadata: string, number or boolean values), "$schema".
@@ -28,20 +29,117 @@
 //     object; all values of one JSON type: boolean, string, number or
 //     object), "defaultVariant" (a variant name, or null / absent: the
 //     caller's default is returned with reason DEFAULT), "targeting" (JSON
-//     Logic; absent or {} means static), "metadata".
-//   * operators: var (dotted paths, array indexes, default), if / ?:, ==,
-//     ===, !=, !==, <, <=, >, >= (incl. 3-argument "between"), !, !!, and,
-//     or, in (array membership or substring), cat, substr, merge, +, -, *,
-//     /, %, min, max, missing, missing_some, map, filter, reduce, all, none,
-//     some, and flagd's fractional, sem_ver, starts_with, ends_with.
-//   * semantics follow flagd's in-process evaluators: invalid input to a
-//     flagd custom operator evaluates to null; invalid arithmetic or
+//     Logic; absent or {} means static), "metadata" (overlays the set's).
+//   * a targeting result selects the variant of that name: a string as is,
+//     anything else the way JavaScript's String() spells it (true -> "true",
+//     3 -> "3"); null (or a rule with no matching branch) means the default
+//     variant with reason DEFAULT; a name that is not a variant is ERROR /
+//     GENERAL.
+//
+// Data seen by `var`: the context's attributes, "targetingKey", and the
+// injected "$flagd.flagKey" (the flag's key) and "$flagd.timestamp" (Unix
+// seconds of the evaluation).
+//
+// Operators (JSON Logic as flagd's json-logic-engine evaluates it):
+//   var            {"var": "a.b.0"} dotted path (array indexes allowed);
+//                  {"var": ["path", default]}; "" is the current scope
+//   if / ?:        [cond, then, cond2, then2, ..., else]; missing else: null
+//   == !=          loose (JavaScript) equality: "1" == 1; null equals only
+//                  null
+//   === !==        strict equality (type and value)
+//   < <= > >=      numeric or string order; [a, b, c] for <, <= means
+//                  a < b < c ("between"); array/object or non-numeric
+//                  operands fail the evaluation (ERROR / GENERAL)
+//   ! !!           negation / truthiness ([] and {} are false, as in
+//                  JSON Logic)
+//   and / or       short-circuit, return the deciding operand
+//   in             [x, array]: membership; [x, "string"]: substring; a
+//                  falsy container is false, any other non-container fails
+//   cat            concatenation of String() of each operand
+//   substr         [s, start, length?]; negative start/length count from
+//                  the end (bytes); a non-string fails
+//   merge          flattens one level of arrays into one array
+//   + - * / %      numbers (strings converted as Number()); "+" with one
+//                  operand converts, "-" with one negates; array/object
+//                  operands, division by zero and NaN results fail
+//   min / max      of numbers; a non-number operand fails
+//   missing        keys (or an array of keys) absent/null/"" in the data
+//   missing_some   [n, keys]: [] if at least n present, else the missing
+//   map / filter   [array, logic]: logic runs with each element as scope
+//   reduce         [array, logic, initial]: scope {current, accumulator};
+//                  without initial the first element starts
+//   all / none /   [array, logic]; `all` of an empty array is false, of a
+//   some           missing (null) selector true, as flagd evaluates it
+//   fractional     [bucketBy?, [variant, weight?], ...]: deterministic
+//                  split; the bucket key is bucketBy (a string expression)
+//                  or $flagd.flagKey + targetingKey; weights default to 1;
+//                  bucket = (murmur3_x86_32(key bytes) x total weight) >> 32
+//                  walked through the cumulative weights; null if there is
+//                  no key, a malformed bucket or a total above 2^31-1
+//   sem_ver        [version, op, version] with op = != < <= > >= (major,
+//                  minor, patch and pre-release by SemVer 2.0 precedence,
+//                  build metadata ignored), ^ (same major), ~ (same major
+//                  and minor); an optional "v" prefix; an invalid version
+//                  or operator gives null
+//   starts_with /  [string, affix]; null unless both are strings
+//   ends_with
+//   $ref           {"$ref": "name"} splices $evaluators.name at load time
+//
+// Where keel follows flagd-core (the reference in-process evaluator, checked
+// by tests/flags/differential against @openfeature/flagd-core 4.0.1) rather
+// than a literal reading of the OpenFeature vocabulary:
+//   * `fractional` reports TARGETING_MATCH, not SPLIT, and without a
+//     targeting key (and no bucketBy) evaluates to null (the default variant,
+//     reason DEFAULT) instead of failing with TARGETING_KEY_MISSING.
+//   * invalid input to a flagd custom operator (fractional, sem_ver,
+//     starts_with, ends_with) evaluates to null; invalid arithmetic or
 //     comparison input (JSON Logic throwing) makes the evaluation fail with
-//     ERROR / GENERAL; a targeting result is turned into a variant name the
-//     way JavaScript's toString() would (true -> "true", 3 -> "3").
-//   * differences: strings are compared and sliced as UTF-8 bytes (JS uses
-//     UTF-16 code units; identical for ASCII), and `fractional` hashes the
-//     UTF-8 bytes of its key.
+//     ERROR / GENERAL.
+//   * strings are compared and sliced as UTF-8 bytes (JS uses UTF-16 code
+//     units; identical for ASCII), and `fractional` hashes the UTF-8 bytes
+//     of its key.
+//
+// Example, gradual rollout: 10 % of users (stable per user, independent of
+// other flags because the flag key is part of the hash), everyone at
+// example.com first:
+//   "new-checkout": {
+//     "state": "ENABLED",
+//     "variants": {"on": true, "off": false},
+//     "defaultVariant": "off",
+//     "targeting": {"if": [
+//       {"ends_with": [{"var": "email"}, "@example.com"]}, "on",
+//       {"fractional": [["on", 10], ["off", 90]]}]}
+//   }
+// Raising the rollout is an edit of the weights; users already "on" stay on
+// as the "on" share grows, because buckets are cumulative from the start.
+//
+// Example, A/B test bucketed by account rather than user, for accounts on
+// version 2 or later of the app, others see the control:
+//   "checkout-copy": {
+//     "state": "ENABLED",
+//     "variants": {"control": "Buy now", "treatment": "Complete purchase"},
+//     "defaultVariant": "control",
+//     "targeting": {"if": [
+//       {"sem_ver": [{"var": "appVersion"}, ">=", "2.0.0"]},
+//       {"fractional": [{"cat": [{"var": "$flagd.flagKey"},
+//                                {"var": "accountId"}]},
+//                       ["control", 50], ["treatment", 50]]},
+//       null]}
+//   }
+// Evaluations report the variant, so analytics can split on it.
+//
+// CLI (`keel-flags`, built from src/flags/cli) for CI before deploying:
+//   keel-flags validate FILE...
+//       exit 0 and no output if every file is valid; otherwise one line per
+//       problem ("FILE: flag 'x': defaultVariant 'of' is not a variant") and
+//       exit 1; exit 2 if a file cannot be read.
+//   keel-flags eval FILE FLAG [--context JSON] [--type boolean|string|
+//                              integer|double|object]
+//       prints {"flagKey", "type", "value", "variant", "reason",
+//       "errorCode"?, "errorMessage"?, "flagMetadata"?} as one JSON line;
+//       without --type the flag's own variant type is used; exit 0, or 1 if
+//       the evaluation reported an error; 2 for usage errors, an unreadable
+//       or invalid file or an invalid context.
 //
 // Limits (hostile-input defence): JSON nesting deeper than Value::kMaxDepth
 // and rules that expand (through $ref) to more than kMaxRuleNodes nodes are

@@ -14,6 +14,13 @@
 //   (*provider)->AddHandler(keel::flags::ProviderEventType::kConfigurationChanged,
 //                           [](const keel::flags::ProviderEvent& e) { ... });
 //
+// Hot reload from a file (checked every poll_interval on `scheduler`; a
+// deploy writes the new file and renames it over the old one):
+//   keel::flags::FileFlagSourceOptions file_options;
+//   file_options.path = "/etc/app/flags.json";
+//   file_options.scheduler = &scheduler;
+//   file_options.poll_interval = std::chrono::seconds(5);
+//
 // Reload semantics: a document that fails to compile is rejected as a whole
 // (an error event and `keel_flags_reloads_total{result="failure"}` with the
 // message naming the flag and problem) and the last good set keeps serving.
