@@ -356,6 +356,8 @@ std::string CspHashSource(std::string_view content,
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
+  // EVP_Digest fails only when OpenSSL cannot allocate; the hash is then
+  // empty and the source is refused by any policy validation.
   EVP_Digest(content.data(), content.size(), digest, &length, md, nullptr);
   std::string out(prefix);
   out.append(security_internal::Base64Encode(digest, length));

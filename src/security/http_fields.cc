@@ -19,20 +19,23 @@ std::optional<std::string_view> RequestView::Field(
 }
 
 void FieldVectorSink::Set(std::string_view name, std::string_view value) {
-  bool found = false;
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < fields_->size(); ++i) {
-    auto& field = (*fields_)[i];
-    if (EqualsIgnoreCase(field.first, name)) {
-      if (found) continue;
-      found = true;
-      field.second.assign(value.data(), value.size());
-    }
-    if (out != i) (*fields_)[out] = std::move(field);
+  auto& fields = *fields_;
+  const std::size_t size = fields.size();
+  std::size_t first = 0;
+  while (first < size && !EqualsIgnoreCase(fields[first].first, name)) ++first;
+  if (first == size) {
+    fields.emplace_back(std::string(name), std::string(value));
+    return;
+  }
+  fields[first].second.assign(value.data(), value.size());
+  // Later fields of the same name (rare) are dropped: one instance remains.
+  std::size_t out = first + 1;
+  for (std::size_t i = first + 1; i < size; ++i) {
+    if (EqualsIgnoreCase(fields[i].first, name)) continue;
+    if (out != i) fields[out] = std::move(fields[i]);
     ++out;
   }
-  fields_->resize(out);
-  if (!found) fields_->emplace_back(std::string(name), std::string(value));
+  fields.resize(out);
 }
 
 void FieldVectorSink::Add(std::string_view name, std::string_view value) {

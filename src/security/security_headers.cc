@@ -374,7 +374,7 @@ absl::StatusOr<std::unique_ptr<SecurityHeaders>> SecurityHeaders::Create(
     if (absl::Status s = CheckReportTo(**policy, options); !s.ok()) return s;
   }
   for (const auto& stripped : options.strip) {
-    if (!security_internal::IsFieldValue(stripped) || stripped.empty()) {
+    if (!security_internal::IsToken(stripped)) {
       return absl::InvalidArgumentError(
           absl::StrCat("SecurityHeadersOptions.strip: \"", stripped,
                        "\" is not a header name"));

@@ -4,8 +4,6 @@
 #include <string>
 #include <string_view>
 
-#include "keel/security/http_fields.h"
-
 namespace keel {
 namespace security_internal {
 
@@ -84,19 +82,4 @@ bool IsCspBase64(std::string_view s) {
 }
 
 }  // namespace security_internal
-
-namespace security {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (security_internal::AsciiLower(a[i]) !=
-        security_internal::AsciiLower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace security
 }  // namespace keel

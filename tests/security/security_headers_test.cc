@@ -275,6 +275,10 @@ TEST(SecurityHeadersTest, RejectsDuplicatesTypedHeadersAndStripConflicts) {
   options = SecurityHeadersOptions::StrictApi();
   options.strip.push_back("Strict-Transport-Security");
   EXPECT_THAT(CreateError(options), HasSubstr("also configured"));
+
+  options = SecurityHeadersOptions::StrictApi();
+  options.strip.push_back("Server\r\nX-Evil");
+  EXPECT_THAT(CreateError(options), HasSubstr("not a header name"));
 }
 
 TEST(SecurityHeadersTest, ReportOnlyAndReportingEndpoints) {

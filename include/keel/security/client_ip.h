@@ -18,7 +18,8 @@
 // every hop is trusted, the leftmost is the client. An entry that is not an
 // IP address (`unknown`, an obfuscated `_node`, garbage) stops the walk: the
 // client is the last trusted hop, never something to the left of a value
-// keel cannot vouch for. A malformed `Forwarded` field is ignored as a whole.
+// keel cannot vouch for. A malformed `Forwarded` field makes the resolver
+// ignore the forwarding headers altogether (the peer is the client).
 // At most `max_hops` entries from the right are examined.
 //
 // `https` is true for TLS connections; behind trusted proxies it comes from

@@ -3,14 +3,15 @@
 // Content-Security-Policy values: a validated policy, per-request nonces and
 // hash sources for inline content.
 //
-//   auto policy = keel::security::ContentSecurityPolicy::Parse(
+//   constexpr std::string_view kText =
 //       "default-src 'self'; script-src 'self' 'strict-dynamic'; "
-//       "object-src 'none'; base-uri 'none'; report-to csp");
+//       "object-src 'none'; base-uri 'none'; report-to csp";
+//   auto policy = keel::security::ContentSecurityPolicy::Parse(kText);
 //   // Fails: 'strict-dynamic' needs a nonce or hash; declare the per-request
 //   // nonce instead:
 //   keel::security::CspOptions options;
 //   options.nonce_directives = {"script-src"};
-//   policy = keel::security::ContentSecurityPolicy::Parse(text, options);
+//   policy = keel::security::ContentSecurityPolicy::Parse(kText, options);
 //
 //   std::string nonce = keel::security::GenerateCspNonce().value();
 //   response.Set("Content-Security-Policy", policy->WithNonce(nonce));

@@ -51,7 +51,19 @@ struct FieldView {
 };
 
 // True when `a` and `b` are equal ignoring ASCII case (field names, tokens).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Inline because response header updates compare names in a loop.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a == b) return true;  // names usually arrive in the same case
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // A request as the security helpers see it. Every view points into storage
 // owned by the caller and must outlive the calls that take the view.
