@@ -5,6 +5,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "keel/base/status_macros.h"
+#include "keel/metrics/buckets.h"
+#include "keel/trace/internal/span_recycler.h"
 
 namespace keel::trace {
 namespace {
@@ -51,6 +54,10 @@ absl::StatusOr<std::unique_ptr<BatchSpanProcessor>> BatchSpanProcessor::Create(
     return absl::InvalidArgumentError(
         "BatchSpanProcessorOptions.clock must not be null");
   }
+  if (options.name.empty()) {
+    return absl::InvalidArgumentError(
+        "BatchSpanProcessorOptions.name must not be empty");
+  }
   std::unique_ptr<Scheduler> owned_scheduler;
   if (options.scheduler == nullptr) {
     SchedulerOptions scheduler_options;
@@ -61,9 +68,14 @@ absl::StatusOr<std::unique_ptr<BatchSpanProcessor>> BatchSpanProcessor::Create(
     owned_scheduler = std::move(*scheduler);
   }
   const std::chrono::nanoseconds delay = options.schedule_delay;
+  metrics::Registry* const registry = options.metrics;
+  const std::string name = options.name;
   std::unique_ptr<BatchSpanProcessor> processor(
       new BatchSpanProcessor(std::move(options), std::move(owned_scheduler)));
   BatchSpanProcessor* self = processor.get();
+  if (registry != nullptr) {
+    KEEL_RETURN_IF_ERROR(self->RegisterMetrics(*registry, name));
+  }
   auto task =
       self->scheduler_->ScheduleEvery(delay, [self] { self->ExportTask(); });
   if (!task.ok()) return task.status();
@@ -83,6 +95,59 @@ BatchSpanProcessor::BatchSpanProcessor(
       scheduler_(owned_scheduler_ ? owned_scheduler_.get() : options.scheduler),
       queue_(RoundUpToPowerOfTwo(options.max_queue_size)) {}
 
+absl::Status BatchSpanProcessor::RegisterMetrics(metrics::Registry& registry,
+                                                 const std::string& name) {
+  const auto add_counter =
+      [&](std::string_view metric, std::string_view help,
+          std::vector<std::string> labels, std::vector<std::string> values,
+          const std::atomic<std::uint64_t>* source) -> absl::Status {
+    KEEL_ASSIGN_OR_RETURN(metrics::CounterFamily * family,
+                          registry.AddCounter(metric, help, std::move(labels)));
+    KEEL_ASSIGN_OR_RETURN(
+        metrics::CallbackRegistration registration,
+        family->AddCallback(std::move(values), [source] {
+          return static_cast<double>(source->load(std::memory_order_relaxed));
+        }));
+    metric_callbacks_.push_back(std::move(registration));
+    return absl::OkStatus();
+  };
+  KEEL_RETURN_IF_ERROR(add_counter("keel_trace_spans_exported_total",
+                                   "Spans handed to successful exports.",
+                                   {"processor"}, {name}, &exported_));
+  constexpr std::string_view kDroppedHelp =
+      "Spans that will never be exported, by reason.";
+  KEEL_RETURN_IF_ERROR(add_counter("keel_trace_spans_dropped_total",
+                                   kDroppedHelp, {"processor", "reason"},
+                                   {name, "queue_full"}, &dropped_queue_full_));
+  KEEL_RETURN_IF_ERROR(add_counter("keel_trace_spans_dropped_total",
+                                   kDroppedHelp, {"processor", "reason"},
+                                   {name, "shutdown"}, &dropped_shutdown_));
+  KEEL_RETURN_IF_ERROR(add_counter("keel_trace_spans_dropped_total",
+                                   kDroppedHelp, {"processor", "reason"},
+                                   {name, "export_failed"}, &failed_));
+  KEEL_RETURN_IF_ERROR(add_counter("keel_trace_export_failures_total",
+                                   "Failed span exporter calls.", {"processor"},
+                                   {name}, &export_failures_));
+
+  KEEL_ASSIGN_OR_RETURN(
+      metrics::GaugeFamily * queue,
+      registry.AddGauge("keel_trace_queue_spans",
+                        "Ended spans waiting for export.", {"processor"}));
+  KEEL_ASSIGN_OR_RETURN(metrics::CallbackRegistration queue_registration,
+                        queue->AddCallback({name}, [this] {
+                          return static_cast<double>(queue_.SizeApprox());
+                        }));
+  metric_callbacks_.push_back(std::move(queue_registration));
+
+  KEEL_ASSIGN_OR_RETURN(
+      metrics::HistogramFamily * duration,
+      registry.AddHistogram("keel_trace_export_duration_seconds",
+                            "Duration of span exporter calls.", {"processor"},
+                            metrics::DefaultLatencyBuckets()));
+  export_duration_ = duration->WithLabels({name});
+  return absl::OkStatus();
+}
+
 BatchSpanProcessor::~BatchSpanProcessor() {
   Shutdown(kDestructorFlushTimeout).IgnoreError();
   // Spans that did not make it out before the deadline are freed here.
@@ -91,11 +156,19 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 }
 
 void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
-  if (!span->context.sampled()) return;
+  if (!span->context.sampled()) {
+    trace_internal::RecycleSpanData(std::move(span));
+    return;
+  }
   std::size_t position;
-  if (shutdown_.load(std::memory_order_acquire) ||
-      !queue_.TryPush(span.get(), &position)) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (shutdown_.load(std::memory_order_acquire)) {
+    dropped_shutdown_.fetch_add(1, std::memory_order_relaxed);
+    trace_internal::RecycleSpanData(std::move(span));
+    return;
+  }
+  if (!queue_.TryPush(span.get(), &position)) {
+    dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
+    trace_internal::RecycleSpanData(std::move(span));
     return;
   }
   span.release();  // owned by the queue now
@@ -145,19 +218,43 @@ absl::Status BatchSpanProcessor::Drain(std::optional<MonoTime> deadline) {
       --remaining;
     }
     if (batch.empty()) break;
-    const absl::Status status = exporter_->Export(batch);
-    if (status.ok()) {
-      exported_.fetch_add(batch.size(), std::memory_order_relaxed);
-    } else {
-      failed_.fetch_add(batch.size(), std::memory_order_relaxed);
-      if (first_error.ok()) first_error = status;
-    }
+    const absl::Status status = ExportBatch(batch);
+    if (!status.ok() && first_error.ok()) first_error = status;
     if (remaining > 0 && deadline && clock_->Now() >= *deadline) {
       return absl::DeadlineExceededError(absl::StrCat(
           "span flush deadline passed with ", remaining, " spans queued"));
     }
   }
   return first_error;
+}
+
+absl::Status BatchSpanProcessor::ExportBatch(SpanBatch& batch) {
+  const MonoTime start = clock_->Now();
+  absl::Status status = exporter_->Export(batch);
+  export_duration_.ObserveDuration(clock_->Now() - start);
+  if (status.ok()) {
+    exported_.fetch_add(batch.size(), std::memory_order_relaxed);
+    MutexLock lock(health_mu_);
+    health_.consecutive_failures = 0;
+  } else {
+    failed_.fetch_add(batch.size(), std::memory_order_relaxed);
+    export_failures_.fetch_add(1, std::memory_order_relaxed);
+    const std::chrono::nanoseconds now = clock_->WallNow();
+    MutexLock lock(health_mu_);
+    ++health_.consecutive_failures;
+    health_.last_error = status;
+    health_.last_error_time = now;
+  }
+  for (std::unique_ptr<SpanData>& span : batch) {
+    trace_internal::RecycleSpanData(std::move(span));
+  }
+  batch.clear();
+  return status;
+}
+
+ExportHealth BatchSpanProcessor::export_health() const {
+  MutexLock lock(health_mu_);
+  return health_;
 }
 
 absl::Status BatchSpanProcessor::ForceFlush(std::chrono::nanoseconds timeout) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "keel/base/hash.h"
 #include "keel/trace/span_context.h"
@@ -29,12 +30,20 @@ inline std::uint64_t NextRandom64() noexcept {
   return Mix64(state);
 }
 
-// Writes `v` big-endian into out[0..7].
+// Writes `v` big-endian into out[0..7]. A byte swap and one store: GCC does
+// not always merge the portable byte loop when two ids are built in a row.
 inline void StoreBigEndian64(std::uint64_t v, std::uint8_t* out) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  v = __builtin_bswap64(v);
+  std::memcpy(out, &v, sizeof(v));
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  std::memcpy(out, &v, sizeof(v));
+#else
   for (int i = 7; i >= 0; --i) {
     out[i] = static_cast<std::uint8_t>(v);
     v >>= 8;
   }
+#endif
 }
 
 // A fresh random, valid (non-zero) trace id. All 16 bytes are random, which

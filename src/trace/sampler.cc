@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "keel/trace/internal/sampler_plan.h"
 
 namespace keel::trace {
 namespace {
@@ -40,15 +41,15 @@ class TraceIdRatioSampler final : public Sampler {
 
   SamplingDecision ShouldSample(
       const SamplingParameters& params) const noexcept override {
-    const auto& b = params.trace_id.bytes();
-    std::uint64_t x = 0;
-    for (int i = 8; i < 16; ++i) x = (x << 8) | b[i];
-    return (x >> 1) < bound_ ? SamplingDecision::kRecordAndSample
-                             : SamplingDecision::kDrop;
+    return trace_internal::TraceIdBelowBound(params.trace_id, bound_)
+               ? SamplingDecision::kRecordAndSample
+               : SamplingDecision::kDrop;
   }
   std::string Description() const override {
     return absl::StrCat("TraceIdRatioBased{", ratio_, "}");
   }
+
+  std::uint64_t bound() const noexcept { return bound_; }
 
  private:
   const double ratio_;
@@ -89,6 +90,24 @@ class ParentBasedSampler final : public Sampler {
     return delegate->ShouldSample(params);
   }
 
+  // The root sampler, if every parent delegate is OpenTelemetry's default
+  // (sampled parent -> sample, unsampled parent -> drop); else null.
+  const Sampler* RootIfDefaultDelegates() const noexcept {
+    const auto is_on = [](const std::shared_ptr<const Sampler>& s) {
+      return dynamic_cast<const AlwaysOnSampler*>(s.get()) != nullptr;
+    };
+    const auto is_off = [](const std::shared_ptr<const Sampler>& s) {
+      return dynamic_cast<const AlwaysOffSampler*>(s.get()) != nullptr;
+    };
+    if (is_on(options_.remote_parent_sampled) &&
+        is_off(options_.remote_parent_not_sampled) &&
+        is_on(options_.local_parent_sampled) &&
+        is_off(options_.local_parent_not_sampled)) {
+      return root_.get();
+    }
+    return nullptr;
+  }
+
   std::string Description() const override {
     return absl::StrCat(
         "ParentBased{root=", root_->Description(),
@@ -104,6 +123,22 @@ class ParentBasedSampler final : public Sampler {
   const std::shared_ptr<const Sampler> root_;
   ParentBasedOptions options_;
 };
+
+// The plan for a sampler that does not look at the parent.
+trace_internal::SamplerPlan PlanFlatSampler(const Sampler& sampler) noexcept {
+  using Rule = trace_internal::SamplerPlan::Rule;
+  trace_internal::SamplerPlan plan;
+  if (dynamic_cast<const AlwaysOnSampler*>(&sampler) != nullptr) {
+    plan.rule = Rule::kAlwaysOn;
+  } else if (dynamic_cast<const AlwaysOffSampler*>(&sampler) != nullptr) {
+    plan.rule = Rule::kAlwaysOff;
+  } else if (const auto* ratio =
+                 dynamic_cast<const TraceIdRatioSampler*>(&sampler)) {
+    plan.rule = Rule::kRatio;
+    plan.ratio_bound = ratio->bound();
+  }
+  return plan;
+}
 
 }  // namespace
 
@@ -137,3 +172,19 @@ std::shared_ptr<const Sampler> Sampler::ParentBased(
 }
 
 }  // namespace keel::trace
+
+namespace keel::trace_internal {
+
+SamplerPlan PlanSampler(const trace::Sampler& sampler) noexcept {
+  if (const auto* parent_based =
+          dynamic_cast<const trace::ParentBasedSampler*>(&sampler)) {
+    const trace::Sampler* root = parent_based->RootIfDefaultDelegates();
+    if (root == nullptr) return SamplerPlan();
+    SamplerPlan plan = trace::PlanFlatSampler(*root);
+    plan.follow_parent = true;
+    return plan;
+  }
+  return trace::PlanFlatSampler(sampler);
+}
+
+}  // namespace keel::trace_internal

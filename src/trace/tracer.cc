@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "keel/trace/context.h"
+#include "keel/trace/internal/span_recycler.h"
 #include "trace/random_ids.h"
 
 namespace keel::trace {
@@ -12,6 +13,10 @@ namespace {
 // Shared defaults so that the hot path neither builds nor destroys these.
 const SpanContext kNoParent;
 const StartSpanOptions kDefaultStartOptions;
+
+// How long a measured wall-clock offset is used before it is measured again.
+constexpr std::chrono::nanoseconds kWallOffsetLifetime =
+    std::chrono::seconds(1);
 
 }  // namespace
 
@@ -37,8 +42,8 @@ void Span::AddEvent(std::string_view name, std::vector<KeyValue> attributes) {
     ++data_->dropped_events;
     return;
   }
-  data_->events.push_back(SpanEvent{
-      std::string(name), tracer_->clock_->WallNow(), std::move(attributes)});
+  data_->events.push_back(
+      SpanEvent{std::string(name), WallNow(), std::move(attributes)});
 }
 
 void Span::AddLink(const SpanContext& context,
@@ -65,14 +70,22 @@ void Span::SetStatus(StatusCode code, std::string_view message) {
 }
 
 void Span::UpdateName(std::string_view name) {
-  if (data_) data_->name = std::string(name);
+  if (data_) data_->name.assign(name.data(), name.size());
+}
+
+std::chrono::nanoseconds Span::WallNow() const noexcept {
+  if (start_mono_ == kNoMonoStart) return tracer_->clock_->WallNow();
+  return data_->start_time + (tracer_->clock_->Now() - start_mono_);
 }
 
 void Span::EndRecording(
     std::optional<std::chrono::nanoseconds> end_time) noexcept {
-  std::unique_ptr<SpanData> data = std::move(data_);
-  data->end_time = end_time ? *end_time : tracer_->clock_->WallNow();
-  if (tracer_->processor_) tracer_->processor_->OnEnd(std::move(data));
+  data_->end_time = end_time ? *end_time : WallNow();
+  if (tracer_->processor_) {
+    tracer_->processor_->OnEnd(std::move(data_));
+  } else {
+    trace_internal::RecycleSpanData(std::move(data_));
+  }
 }
 
 // --- Tracer -----------------------------------------------------------------
@@ -104,10 +117,25 @@ Tracer::Tracer(TracerOptions options)
     : scope_{std::move(options.scope_name), std::move(options.scope_version)},
       sampler_(options.sampler ? std::move(options.sampler)
                                : Sampler::ParentBased(Sampler::AlwaysOn())),
+      plan_(trace_internal::PlanSampler(*sampler_)),
       processor_(std::move(options.processor)),
       clock_(options.clock),
       limits_(options.limits),
-      shutdown_timeout_(options.shutdown_timeout) {}
+      shutdown_timeout_(options.shutdown_timeout) {
+  WallAt(clock_->Now());  // measures the offset
+}
+
+std::chrono::nanoseconds Tracer::WallAt(MonoTime mono) const noexcept {
+  if (mono.count() >= wall_offset_expiry_ns_.load(std::memory_order_relaxed)) {
+    const std::chrono::nanoseconds offset = clock_->WallNow() - clock_->Now();
+    wall_offset_ns_.store(offset.count(), std::memory_order_relaxed);
+    wall_offset_expiry_ns_.store((mono + kWallOffsetLifetime).count(),
+                                 std::memory_order_relaxed);
+    return mono + offset;
+  }
+  return mono + std::chrono::nanoseconds(
+                    wall_offset_ns_.load(std::memory_order_relaxed));
+}
 
 Tracer::~Tracer() { Shutdown().IgnoreError(); }
 
@@ -115,41 +143,77 @@ Span Tracer::StartSpan(std::string_view name) const {
   return StartSpan(name, kDefaultStartOptions);
 }
 
+inline SamplingDecision Tracer::Decide(const SpanContext* parent,
+                                       const TraceId& trace_id,
+                                       std::string_view name,
+                                       SpanKind kind) const noexcept {
+  using Rule = trace_internal::SamplerPlan::Rule;
+  if (parent != nullptr && plan_.follow_parent) {
+    return parent->sampled() ? SamplingDecision::kRecordAndSample
+                             : SamplingDecision::kDrop;
+  }
+  switch (plan_.rule) {
+    case Rule::kAlwaysOn:
+      return SamplingDecision::kRecordAndSample;
+    case Rule::kAlwaysOff:
+      return SamplingDecision::kDrop;
+    case Rule::kRatio:
+      return trace_internal::TraceIdBelowBound(trace_id, plan_.ratio_bound)
+                 ? SamplingDecision::kRecordAndSample
+                 : SamplingDecision::kDrop;
+    case Rule::kVirtual:
+      break;
+  }
+  return sampler_->ShouldSample(SamplingParameters{
+      parent != nullptr ? *parent : kNoParent, trace_id, name, kind});
+}
+
 Span Tracer::StartSpan(std::string_view name,
                        const StartSpanOptions& options) const {
   const SpanContext* parent =
       options.parent ? &*options.parent : CurrentSpanContextOrNull();
-  if (parent == nullptr || !parent->IsValid()) parent = &kNoParent;
-  const bool is_root = parent == &kNoParent;
+  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
 
   const TraceId trace_id =
-      is_root ? trace_internal::NewTraceId() : parent->trace_id();
-  const SamplingDecision decision = sampler_->ShouldSample(
-      SamplingParameters{*parent, trace_id, name, options.kind});
+      parent == nullptr ? trace_internal::NewTraceId() : parent->trace_id();
+  const SamplingDecision decision =
+      Decide(parent, trace_id, name, options.kind);
   std::uint8_t flags =
-      is_root
+      parent == nullptr
           ? kTraceFlagRandom
           : static_cast<std::uint8_t>(parent->trace_flags() & kTraceFlagRandom);
   if (decision == SamplingDecision::kRecordAndSample) {
     flags |= kTraceFlagSampled;
   }
-  SpanContext context(trace_id, trace_internal::NewSpanId(), flags,
-                      /*is_remote=*/false, parent->trace_state());
+  SpanContext context(
+      trace_id, trace_internal::NewSpanId(), flags, /*is_remote=*/false,
+      parent != nullptr ? parent->trace_state() : kNoParent.trace_state());
   if (decision == SamplingDecision::kDrop) {
-    return Span(std::move(context), nullptr, this);
+    return Span(std::move(context), nullptr, this, Span::kNoMonoStart);
   }
+  return StartRecording(std::move(context), parent, name, options);
+}
 
-  // Default- rather than value-initialised: skips zero-filling the record.
-  std::unique_ptr<SpanData> data(new SpanData);
+Span Tracer::StartRecording(SpanContext context, const SpanContext* parent,
+                            std::string_view name,
+                            const StartSpanOptions& options) const {
+  std::unique_ptr<SpanData> data = trace_internal::AcquireSpanData();
   data->context = context;
-  data->parent_span_id = parent->span_id();
-  data->parent_is_remote = parent->is_remote();
-  data->name = std::string(name);
+  if (parent != nullptr) {
+    data->parent_span_id = parent->span_id();
+    data->parent_is_remote = parent->is_remote();
+  }
+  data->name.assign(name.data(), name.size());
   data->kind = options.kind;
-  data->start_time =
-      options.start_time ? *options.start_time : clock_->WallNow();
+  MonoTime start_mono = Span::kNoMonoStart;
+  if (options.start_time) {
+    data->start_time = *options.start_time;
+  } else {
+    start_mono = clock_->Now();
+    data->start_time = WallAt(start_mono);
+  }
   data->scope = &scope_;
-  Span span(std::move(context), std::move(data), this);
+  Span span(std::move(context), std::move(data), this, start_mono);
   for (const KeyValue& attribute : options.attributes) {
     span.SetAttributeValue(attribute.key, attribute.value);
   }

@@ -35,6 +35,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -42,11 +44,13 @@
 #include "keel/base/clock.h"
 #include "keel/base/mutex.h"
 #include "keel/base/scheduler.h"
+#include "keel/metrics/registry.h"
 #include "keel/trace/internal/bounded_queue.h"
 #include "keel/trace/span_processor.h"
 
 namespace keel::trace {
 
+// Configuration of a BatchSpanProcessor.
 struct BatchSpanProcessorOptions {
   // Where batches go. Required.
   std::unique_ptr<SpanExporter> exporter;
@@ -59,16 +63,38 @@ struct BatchSpanProcessorOptions {
   // Runs the export task; null: the processor owns a scheduler thread.
   // Must outlive the processor.
   Scheduler* scheduler = nullptr;
-  // Clock for ForceFlush deadlines and for the owned scheduler. Must outlive
-  // the processor.
+  // Clock for ForceFlush deadlines, export latency and the owned scheduler.
+  // Must outlive the processor.
   Clock* clock = &Clock::System();
+  // Registry for the metrics listed above; null: no metrics. Must outlive the
+  // processor.
+  metrics::Registry* metrics = nullptr;
+  // The `processor` label of this processor's series, so that several
+  // processors can share a registry. Must not be empty.
+  std::string name = "batch";
 };
+
+// Whether the exporter currently succeeds; see export_health().
+struct ExportHealth {
+  // Export() calls that failed in a row (0 after a success or before the
+  // first export).
+  std::uint64_t consecutive_failures = 0;
+  // The status of the last failed Export() call (OK if none failed yet); kept
+  // after a success so that the last error stays visible.
+  absl::Status last_error;
+  // Clock::WallNow() of the last failed Export() call (0 if none).
+  std::chrono::nanoseconds last_error_time{0};
+};
+
+// Queues ended spans and exports them in batches (see the file comment).
 
 class BatchSpanProcessor final : public SpanProcessor {
  public:
   // Fails with kInvalidArgument naming the bad field (missing exporter, zero
   // or too large batch size, zero queue size, non-positive schedule delay,
-  // null clock), or with the status of creating the owned scheduler.
+  // null clock, empty name), with the registry's error if a metric family
+  // conflicts with an existing one (e.g. two processors with the same name),
+  // or with the status of creating the owned scheduler.
   static absl::StatusOr<std::unique_ptr<BatchSpanProcessor>> Create(
       BatchSpanProcessorOptions options);
 
@@ -90,7 +116,8 @@ class BatchSpanProcessor final : public SpanProcessor {
 
   // Spans dropped because the queue was full or the processor shut down.
   std::uint64_t dropped_spans() const noexcept {
-    return dropped_.load(std::memory_order_relaxed);
+    return dropped_queue_full_.load(std::memory_order_relaxed) +
+           dropped_shutdown_.load(std::memory_order_relaxed);
   }
   // Spans handed to successful Export() calls.
   std::uint64_t exported_spans() const noexcept {
@@ -100,13 +127,26 @@ class BatchSpanProcessor final : public SpanProcessor {
   std::uint64_t failed_spans() const noexcept {
     return failed_.load(std::memory_order_relaxed);
   }
+  // Failed Export() calls.
+  std::uint64_t export_failures() const noexcept {
+    return export_failures_.load(std::memory_order_relaxed);
+  }
   // Spans waiting in the queue (approximate under concurrency).
   std::size_t queued_spans() const noexcept { return queue_.SizeApprox(); }
+
+  // The exporter's recent outcome. Takes a short lock.
+  ExportHealth export_health() const;
 
  private:
   BatchSpanProcessor(BatchSpanProcessorOptions options,
                      std::unique_ptr<Scheduler> owned_scheduler);
 
+  // Registers the metric families and callback series.
+  absl::Status RegisterMetrics(metrics::Registry& registry,
+                               const std::string& name);
+  // Exports one batch, records the outcome and recycles the records.
+  absl::Status ExportBatch(SpanBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(export_mu_);
   // Schedules an immediate export once the queue holds a full batch.
   void RequestExport() noexcept;
   // The export task.
@@ -125,9 +165,19 @@ class BatchSpanProcessor final : public SpanProcessor {
   trace_internal::BoundedQueue<SpanData*> queue_;
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> export_requested_{false};
-  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> dropped_queue_full_{0};
+  std::atomic<std::uint64_t> dropped_shutdown_{0};
   std::atomic<std::uint64_t> exported_{0};
   std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> export_failures_{0};
+
+  // Metrics (no-ops without a registry). The callback series read the
+  // counters above, so OnEnd() pays nothing for them.
+  metrics::Histogram export_duration_;
+  std::vector<metrics::CallbackRegistration> metric_callbacks_;
+
+  mutable Mutex health_mu_;
+  ExportHealth health_ ABSL_GUARDED_BY(health_mu_);
 
   Mutex task_mu_;  // guards the scheduled task ids
   std::optional<Scheduler::TaskId> periodic_task_ ABSL_GUARDED_BY(task_mu_);

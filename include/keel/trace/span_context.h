@@ -21,6 +21,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,12 +48,17 @@ class HexId {
   constexpr explicit HexId(const std::array<std::uint8_t, N>& bytes)
       : bytes_(bytes) {}
 
-  // True unless every byte is zero (W3C: an all-zero id is invalid).
-  constexpr bool IsValid() const noexcept {
-    for (std::uint8_t b : bytes_) {
-      if (b != 0) return true;
+  // True unless every byte is zero (W3C: an all-zero id is invalid). Tested
+  // a 64-bit word at a time: it runs on every span start.
+  bool IsValid() const noexcept {
+    static_assert(N % 8 == 0, "ids are whole 64-bit words");
+    std::uint64_t any = 0;
+    for (std::size_t i = 0; i < N; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes_.data() + i, sizeof(word));
+      any |= word;
     }
-    return false;
+    return any != 0;
   }
 
   // The 2*N lower-case hex characters of the id.

@@ -6,8 +6,19 @@
 // thread's current span (context.h) for its lifetime.
 //
 // Cost model: an unsampled span is a stack value (ids + flags) with no heap
-// allocation and no processor call; every recording method on it is a single
-// branch. A sampled span allocates one SpanData.
+// allocation, no clock read and no processor call; the built-in samplers
+// (AlwaysOn, AlwaysOff, TraceIdRatio, ParentBased with default delegates) are
+// decided inline without a virtual call, and every recording method on an
+// unsampled span is a single branch. A sampled span takes a SpanData record
+// from a process-wide pool that BatchSpanProcessor refills after export (so
+// steady state allocates no records) and reads one clock at start and one at
+// end, both monotonic: the start time is the monotonic reading plus the
+// tracer's wall-clock offset (WallNow() - Now(), re-measured when at least
+// one second has passed since the last measurement, so a stepped wall clock
+// shows up within a second), and end and event times are the start time plus
+// the monotonic time elapsed, so durations never go negative when the wall
+// clock is stepped. (Clock reads dominate a sampled span's cost: a third
+// read per span would cost more than everything else on its path.)
 //
 // Setup (tracer + batch processor + OTLP/HTTP exporter over cpp-httplib):
 //
@@ -46,6 +57,7 @@
 #ifndef KEEL_TRACE_TRACER_H_
 #define KEEL_TRACE_TRACER_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -60,6 +72,7 @@
 #include "absl/status/statusor.h"
 #include "keel/base/clock.h"
 #include "keel/trace/context.h"
+#include "keel/trace/internal/sampler_plan.h"
 #include "keel/trace/sampler.h"
 #include "keel/trace/span_context.h"
 #include "keel/trace/span_data.h"
@@ -108,7 +121,8 @@ struct StartSpanOptions {
   std::vector<KeyValue> attributes;
   std::vector<SpanLink> links;
   // Start timestamp (since the Unix epoch); default: the tracer clock's
-  // WallNow().
+  // WallNow(). With an explicit start time, End() and AddEvent() read the
+  // wall clock too (there is no monotonic reading to measure from).
   std::optional<std::chrono::nanoseconds> start_time;
 };
 
@@ -124,6 +138,7 @@ class Span {
       context_ = std::move(other.context_);
       data_ = std::move(other.data_);
       tracer_ = other.tracer_;
+      start_mono_ = other.start_mono_;
     }
     return *this;
   }
@@ -146,7 +161,8 @@ class Span {
       SetAttributeValue(key, MakeAttributeValue(std::forward<T>(value)));
   }
 
-  // Adds a timestamped event (time: the tracer clock's WallNow()).
+  // Adds a timestamped event (time: the span's start time plus the monotonic
+  // time elapsed since, i.e. the tracer clock's wall time at the call).
   void AddEvent(std::string_view name, std::vector<KeyValue> attributes = {});
 
   // Adds a link to another span's context (ignored if `context` is invalid).
@@ -162,7 +178,8 @@ class Span {
   void UpdateName(std::string_view name);
 
   // Ends the span now (or at `end_time`, since the Unix epoch) and hands it
-  // to the processor. Later calls and recording methods do nothing.
+  // to the processor. "Now" is the start time plus the monotonic time
+  // elapsed since the start. Later calls and recording methods do nothing.
   void End(std::optional<std::chrono::nanoseconds> end_time =
                std::nullopt) noexcept {
     if (data_) EndRecording(end_time);
@@ -170,16 +187,26 @@ class Span {
 
  private:
   friend class Tracer;
+  // Marks a span whose start time was given by the caller.
+  static constexpr MonoTime kNoMonoStart = MonoTime::min();
+
   Span(SpanContext context, std::unique_ptr<SpanData> data,
-       const Tracer* tracer) noexcept
-      : context_(std::move(context)), data_(std::move(data)), tracer_(tracer) {}
+       const Tracer* tracer, MonoTime start_mono) noexcept
+      : context_(std::move(context)),
+        data_(std::move(data)),
+        tracer_(tracer),
+        start_mono_(start_mono) {}
 
   void SetAttributeValue(std::string_view key, AttributeValue value);
   void EndRecording(std::optional<std::chrono::nanoseconds> end_time) noexcept;
+  // The current wall time on the span's timeline (see End()).
+  std::chrono::nanoseconds WallNow() const noexcept;
 
   SpanContext context_;
   std::unique_ptr<SpanData> data_;  // null unless recording
   const Tracer* tracer_ = nullptr;
+  // The tracer clock's Now() at the start, or kNoMonoStart.
+  MonoTime start_mono_ = kNoMonoStart;
 };
 
 // Tracer configuration.
@@ -238,12 +265,31 @@ class Tracer {
   friend class Span;
   explicit Tracer(TracerOptions options);
 
+  // Decides for a span whose parent is `parent` (null: a root span).
+  SamplingDecision Decide(const SpanContext* parent, const TraceId& trace_id,
+                          std::string_view name, SpanKind kind) const noexcept;
+  // The recording half of StartSpan(), kept out of line so that the
+  // unsampled path stays small.
+  Span StartRecording(SpanContext context, const SpanContext* parent,
+                      std::string_view name,
+                      const StartSpanOptions& options) const;
+
   const InstrumentationScope scope_;
   const std::shared_ptr<const Sampler> sampler_;
+  const trace_internal::SamplerPlan plan_;
   const std::unique_ptr<SpanProcessor> processor_;
   Clock* const clock_;
   const SpanLimits limits_;
   const std::chrono::nanoseconds shutdown_timeout_;
+
+  // The wall time at monotonic time `mono`, from the cached offset (see the
+  // cost model above); re-measures the offset when it is due.
+  std::chrono::nanoseconds WallAt(MonoTime mono) const noexcept;
+
+  // WallNow() - Now() as last measured, and the monotonic time after which
+  // it is measured again. Benign races: every measurement is valid.
+  mutable std::atomic<std::int64_t> wall_offset_ns_{0};
+  mutable std::atomic<std::int64_t> wall_offset_expiry_ns_{0};
 };
 
 // A span that is also the thread's current span until the end of the scope:
