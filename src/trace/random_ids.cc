@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include "keel/base/hash.h"
+
 namespace keel::trace_internal {
 
 std::uint64_t SeedRandomState() noexcept {
