@@ -56,10 +56,13 @@ std::int64_t MemoryLayer::NowNs() const {
 }
 
 absl::Status MemoryLayer::TakeFault() {
-  if (!failing_.ok()) return failing_;
+  // Fresh copies: an absl::Status rep shared across threads is released in
+  // Debian's uninstrumented libabsl_status, which ThreadSanitizer reports as
+  // a race with the other thread's reads of the message.
+  if (!failing_.ok()) return absl::Status(failing_.code(), failing_.message());
   if (fail_next_ > 0) {
     --fail_next_;
-    return fail_next_status_;
+    return absl::Status(fail_next_status_.code(), fail_next_status_.message());
   }
   return absl::OkStatus();
 }
