@@ -16,7 +16,7 @@
 //       "bob", [&](const std::string& id) { return db.FindUser(id); });
 //
 // Concurrency design: the table is split into shards (a power of two chosen
-// from the bound, or `num_shards`), each with its own lock, hash map,
+// from the bound, or `num_shards`), each with its own lock, flat hash index,
 // eviction policy, frequency sketch and timer wheel. No operation takes a
 // cache-wide lock; an operation holds one shard lock for a hash look-up and
 // O(1) policy work. Because every write (Put, load completion, Invalidate)
@@ -67,6 +67,7 @@
 #include "keel/base/hash.h"
 #include "keel/base/mutex.h"
 #include "keel/base/scheduler.h"
+#include "keel/cache/internal/flat_index.h"
 #include "keel/cache/internal/node.h"
 #include "keel/cache/internal/policy.h"
 #include "keel/cache/internal/stats_exporter.h"
@@ -238,10 +239,11 @@ class Cache {
   int num_shards() const { return static_cast<int>(shards_.size()); }
 
  private:
-  // The typed entry; lives inside the shard's hash map node, so an entry is
-  // one allocation.
+  // The typed entry: one allocation, owned by its shard and found through
+  // the shard's flat index.
   struct Entry : cache_internal::Node {
-    const K* key = nullptr;
+    explicit Entry(const K& k) : key(k) {}
+    const K key;
     std::optional<V> value;  // empty: a cached "not found"
   };
 
@@ -274,8 +276,19 @@ class Cache {
     Shard(bool tiny_lfu, std::uint64_t max_weight, std::uint64_t seed,
           std::int64_t now_ns)
         : policy(tiny_lfu, max_weight, seed), wheel(now_ns), rng(seed | 1) {}
+    ~Shard() {
+      index.ForEach([](Entry* entry) { delete entry; });
+    }
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+    // The entry of `key` (with mixed hash `hash`), or null.
+    Entry* Find(const K& key, std::uint64_t hash) const
+        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return index.Find(
+          hash, [&key](const Entry& entry) { return Eq{}(entry.key, key); });
+    }
     Mutex mu;
-    std::unordered_map<K, Entry, Hash, Eq> map ABSL_GUARDED_BY(mu);
+    cache_internal::FlatIndex<Entry> index ABSL_GUARDED_BY(mu);
     std::unordered_map<K, std::shared_ptr<Flight>, Hash, Eq> flights
         ABSL_GUARDED_BY(mu);
     cache_internal::Policy policy ABSL_GUARDED_BY(mu);
@@ -564,9 +577,10 @@ void Cache<K, V, H, E>::RemoveLocked(Shard& shard, Entry& entry,
   if (!entry.value.has_value()) {
     --shard.negative_entries;
   } else if (options_.removal_listener) {
-    removals.push_back(Removal{*entry.key, std::move(*entry.value), cause});
+    removals.push_back(Removal{entry.key, std::move(*entry.value), cause});
   }
-  shard.map.erase(*entry.key);
+  shard.index.Erase(entry.hash, &entry);
+  delete &entry;
 }
 
 template <typename K, typename V, typename H, typename E>
@@ -635,10 +649,14 @@ void Cache<K, V, H, E>::InsertLocked(
   const std::uint32_t weight =
       value.has_value() && options_.weigher ? options_.weigher(key, *value) : 1;
   Counters& c = shard.counters;
-  auto [it, inserted] = shard.map.try_emplace(key);
-  Entry& entry = it->second;
+  Entry* found = shard.Find(key, hash);
+  const bool inserted = found == nullptr;
   if (inserted) {
-    entry.key = &it->first;
+    found = new Entry(key);
+    shard.index.Insert(hash, found);
+  }
+  Entry& entry = *found;
+  if (inserted) {
     entry.hash = hash;
     entry.weight = weight;
     Bump(c.entries);
@@ -684,10 +702,10 @@ std::optional<V> Cache<K, V, H, E>::Get(const K& key) {
   std::optional<V> result;
   {
     MutexLock lock(shard.mu);
-    auto it = shard.map.find(key);
+    Entry* found = shard.Find(key, hash);
     std::int64_t now_ns = 0;  // read only for entries with a deadline
-    if (it != shard.map.end()) {
-      Entry& entry = it->second;
+    if (found != nullptr) {
+      Entry& entry = *found;
       bool fresh = true;
       if (entry.deadline_ns != cache_internal::kNever) {
         now_ns = NowNs();
@@ -751,11 +769,10 @@ bool Cache<K, V, H, E>::Invalidate(const K& key) {
   {
     MutexLock lock(shard.mu);
     SupersedeLocked(shard, key);
-    auto it = shard.map.find(key);
-    if (it != shard.map.end()) {
-      had_value =
-          it->second.value.has_value() && NowNs() < FreshUntil(it->second);
-      RemoveLocked(shard, it->second, RemovalCause::kExplicit, removals);
+    Entry* found = shard.Find(key, hash);
+    if (found != nullptr) {
+      had_value = found->value.has_value() && NowNs() < FreshUntil(*found);
+      RemoveLocked(shard, *found, RemovalCause::kExplicit, removals);
     }
   }
   if (!removals.empty()) Notify(removals);
@@ -771,7 +788,7 @@ void Cache<K, V, H, E>::InvalidateAll() {
       MutexLock lock(shard.mu);
       for (auto& flight : shard.flights) flight.second->superseded = true;
       shard.scratch.clear();
-      for (auto& [key, entry] : shard.map) shard.scratch.push_back(&entry);
+      shard.index.AppendTo(shard.scratch);
       RemoveNodesLocked(shard, RemovalCause::kExplicit, removals);
     }
     if (!removals.empty()) Notify(removals);
@@ -863,9 +880,9 @@ absl::StatusOr<V> Cache<K, V, H, E>::GetOrLoadEntry(const K& key,
   {
     MutexLock lock(shard.mu);
     const std::int64_t now_ns = NowNs();
-    auto it = shard.map.find(key);
-    if (it != shard.map.end()) {
-      Entry& entry = it->second;
+    Entry* found = shard.Find(key, hash);
+    if (found != nullptr) {
+      Entry& entry = *found;
       const std::int64_t fresh_until = FreshUntil(entry);
       if (now_ns < fresh_until) {
         Bump(shard.counters.hits);
