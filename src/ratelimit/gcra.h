@@ -38,6 +38,16 @@ inline std::int64_t ClampTime(std::int64_t now) {
   return std::clamp(now, -kMaxTimeNs, kMaxTimeNs);
 }
 
+// a - b as a duration, saturated: with clamped times the difference of a TAT
+// far in the future and a `now` far in the past exceeds 63 bits.
+inline std::chrono::nanoseconds SaturatingSpan(std::int64_t a, std::int64_t b) {
+  std::int64_t diff;
+  if (__builtin_sub_overflow(a, b, &diff)) {
+    diff = a > b ? INT64_MAX : INT64_MIN;
+  }
+  return std::chrono::nanoseconds(diff);
+}
+
 // Builds a configuration (computing the reciprocal of the interval).
 inline GcraConfig MakeGcraConfig(std::int64_t interval_ns, std::int64_t burst,
                                  std::int64_t max_debt) {
@@ -79,7 +89,7 @@ inline ratelimit::Decision GcraDecide(const GcraConfig& config,
                            : DecisionReason::kOversize;
     d.retry_after = ratelimit::kNever;
     d.remaining = PermitsIn(now + tolerance - base, config);
-    d.reset_after = std::chrono::nanoseconds(base - now);
+    d.reset_after = SaturatingSpan(base, now);
     return d;
   }
   const std::int64_t next = base + permits * config.interval_ns;
@@ -89,14 +99,14 @@ inline ratelimit::Decision GcraDecide(const GcraConfig& config,
     d.allowed = true;
     d.reason = DecisionReason::kAdmitted;
     d.remaining = PermitsIn(now + tolerance - next, config);
-    d.reset_after = std::chrono::nanoseconds(next - now);
+    d.reset_after = SaturatingSpan(next, now);
     *new_tat = next;
     return d;
   }
   d.reason = DecisionReason::kRateLimited;
   d.remaining = PermitsIn(now + tolerance - base, config);
-  d.retry_after = std::chrono::nanoseconds(next - allowed_until);
-  d.reset_after = std::chrono::nanoseconds(base - now);
+  d.retry_after = SaturatingSpan(next, allowed_until);
+  d.reset_after = SaturatingSpan(base, now);
   return d;
 }
 
