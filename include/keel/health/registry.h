@@ -44,6 +44,27 @@
 // Caching: with `cache_interval` > 0 a result (from the injected clock's point
 // of view) is reused for that long after the execution finished.
 //
+// Endpoints and Kubernetes probes: serve HandleProbe(kLiveness, query) at
+// /livez, HandleProbe(kReadiness, query) at /readyz and
+// HandleProbe(kStartup, query) at /startupz (the query string carries
+// `verbose` and `exclude=`), with the returned status (200 for pass/warn, 503
+// for fail) and content type. Register downstream dependencies (databases,
+// caches, brokers) for readiness only, so an outage takes replicas out of the
+// load balancer instead of restarting them all; liveness checks only what a
+// restart can fix. A matching pod spec:
+//
+//   startupProbe:   {httpGet: {path: /startupz, port: 8080},
+//                    periodSeconds: 2, failureThreshold: 30}
+//   livenessProbe:  {httpGet: {path: /livez, port: 8080},
+//                    periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3}
+//   readinessProbe: {httpGet: {path: /readyz, port: 8080},
+//                    periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 1}
+//
+// Keep each check's timeout below the probe's timeoutSeconds, and set
+// cache_interval on expensive checks so frequent probes stay cheap. On
+// SIGTERM call SetShuttingDown(), keep serving for at least one readiness
+// period so the endpoint is removed, then drain.
+//
 // Thread safety: all methods are thread-safe. Check functions must not call
 // back into the registry's Evaluate()/HandleProbe() (they would wait on
 // themselves).
