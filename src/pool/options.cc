@@ -23,8 +23,7 @@ absl::Status CheckNonNegative(const char* field,
   return absl::OkStatus();
 }
 
-absl::Status CheckPositive(const char* field,
-                           std::chrono::nanoseconds value) {
+absl::Status CheckPositive(const char* field, std::chrono::nanoseconds value) {
   if (value.count() <= 0) {
     return Bad(absl::StrCat(field, " must be > 0, got ", value.count(), "ns"));
   }
@@ -32,8 +31,7 @@ absl::Status CheckPositive(const char* field,
 }
 
 // A jitter must leave a positive period when the period is enabled.
-absl::Status CheckJitter(const char* field,
-                         std::chrono::nanoseconds jitter,
+absl::Status CheckJitter(const char* field, std::chrono::nanoseconds jitter,
                          const char* period_field,
                          std::chrono::nanoseconds period) {
   if (absl::Status s = CheckNonNegative(field, jitter); !s.ok()) return s;
