@@ -104,12 +104,17 @@ void CheckWalk(std::string_view input) {
     for (const ClientIpResolver* resolver : {xff, forwarded}) {
       const ClientInfo info = resolver->Resolve(request);
       Check(info.valid);
+      const bool peer_trusted =
+          resolver->IsTrusted(IpAddress::Parse(peer).value());
       if (!info.forwarded) {
         Check(info.address == IpAddress::Parse(peer).value());
-        Check(!info.https);
       }
-      if (!resolver->IsTrusted(IpAddress::Parse(peer).value())) {
+      if (!peer_trusted) {
+        // Only a trusted proxy may vouch for the address or the scheme; a
+        // trusted one may vouch for the scheme alone (X-Forwarded-Proto with
+        // an unusable X-Forwarded-For).
         Check(!info.forwarded);
+        Check(!info.https);
       }
       if (info.forwarded && input.size() <= 512) {
         // Whatever was chosen must appear in the input.
