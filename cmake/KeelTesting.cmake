@@ -9,7 +9,8 @@
 # keel_add_fuzzer(<name> SOURCES <src>... [LIBS <lib>...] [SECONDS <n>])
 #   A libFuzzer target tests/fuzz/<name>.cc with a seed corpus in
 #   tests/fuzz/corpus/<name>/. With KEEL_BUILD_FUZZERS (clang) it is a real fuzzer
-#   and CTest runs it for SECONDS (default 20); otherwise it is built with a replay
+#   and CTest runs it for SECONDS (default 20, fixed seed so a CI failure
+#   reproduces); otherwise it is built with a replay
 #   driver that runs every seed input, so the corpus is regression-tested on every
 #   compiler.
 #
@@ -54,7 +55,7 @@ function(keel_add_fuzzer name)
     file(MAKE_DIRECTORY "${work}")
     # New inputs go to the build tree; the seed corpus stays read-only.
     add_test(NAME ${name}
-             COMMAND ${name} -max_total_time=${arg_SECONDS} -timeout=10 -rss_limit_mb=2048
+             COMMAND ${name} -seed=1 -max_total_time=${arg_SECONDS} -timeout=10 -rss_limit_mb=2048
                      -print_final_stats=1 "${work}" "${corpus}")
     set_tests_properties(${name} PROPERTIES LABELS "fuzz" TIMEOUT 600)
   else()
