@@ -7,14 +7,6 @@
 namespace keel {
 namespace security_internal {
 
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!IsTchar(c)) return false;
-  }
-  return true;
-}
-
 bool IsFieldValue(std::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
@@ -27,16 +19,6 @@ std::string AsciiLowerCopy(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = AsciiLower(c);
   return out;
-}
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 std::string Base64Encode(const unsigned char* data, std::size_t size) {

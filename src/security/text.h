@@ -8,39 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "base/http_grammar.h"
+
 namespace keel {
 namespace security_internal {
 
-// RFC 9110 tchar.
-inline bool IsTchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-      (c >= '0' && c <= '9')) {
-    return true;
-  }
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-// True when `s` is a non-empty RFC 9110 token (field names, methods).
-bool IsToken(std::string_view s);
+// RFC 9110 token and OWS helpers, shared with trace/.
+using base_internal::IsTchar;
+using base_internal::IsToken;
+using base_internal::TrimOws;
 
 // True when `s` may be sent as a field value: no control characters other
 // than HTAB (so no NUL, CR or LF), no DEL.
@@ -52,9 +28,6 @@ inline char AsciiLower(char c) {
 
 // `s` lower-cased (ASCII only).
 std::string AsciiLowerCopy(std::string_view s);
-
-// `s` without leading and trailing spaces and tabs (HTTP OWS).
-std::string_view TrimOws(std::string_view s);
 
 // Standard base64 with padding (RFC 4648, section 4).
 std::string Base64Encode(const unsigned char* data, std::size_t size);

@@ -4,50 +4,14 @@
 #include <string>
 #include <utility>
 
+#include "base/http_grammar.h"
 #include "trace/header_lines.h"
 
 namespace keel::trace {
 namespace {
 
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// RFC 9110 tchar.
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-      (c >= '0' && c <= '9')) {
-    return true;
-  }
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
+using base_internal::IsToken;
+using base_internal::TrimOws;
 
 // baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 bool IsBaggageOctet(char ch) {

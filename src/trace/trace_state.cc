@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/http_grammar.h"
 #include "trace/header_lines.h"
 
 namespace keel::trace {
@@ -22,14 +23,7 @@ bool IsKeyChar(char c) {
 bool IsValueNonBlankChar(char c) {
   return c >= 0x21 && c <= 0x7e && c != ',' && c != '=';
 }
-// OWS = *( SP / HTAB )
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
+using base_internal::TrimOws;
 
 // Checks `keychar*` of at most `max` characters after the first character.
 bool AreKeyChars(std::string_view rest, std::size_t max) {
