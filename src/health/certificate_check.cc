@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "keel/log/json_writer.h"
+#include "keel/base/json_writer.h"
 
 namespace keel::health {
 namespace {
@@ -48,7 +48,7 @@ bool ToUnixSeconds(const ASN1_TIME* time, std::int64_t& out) {
 
 std::string FormatTime(std::int64_t unix_seconds) {
   std::string out;
-  log::AppendRfc3339(out, std::chrono::seconds(unix_seconds), 0);
+  AppendRfc3339(out, std::chrono::seconds(unix_seconds), 0);
   return out;
 }
 

@@ -7,8 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "keel/base/json_writer.h"
 #include "keel/health/check.h"
-#include "keel/log/json_writer.h"
 
 namespace keel::health {
 namespace {
@@ -55,9 +55,9 @@ void Split(std::string_view s, char separator, Fn fn) {
 void AppendField(std::string& out, std::string_view name,
                  std::string_view value) {
   out.push_back(',');
-  log::AppendJsonString(out, name);
+  AppendJsonString(out, name);
   out.push_back(':');
-  log::AppendJsonString(out, value);
+  AppendJsonString(out, value);
 }
 
 void AppendOptionalField(std::string& out, std::string_view name,
@@ -69,7 +69,7 @@ void AppendStringArray(std::string& out, const std::vector<std::string>& v) {
   out.push_back('[');
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (i != 0) out.push_back(',');
-    log::AppendJsonString(out, v[i]);
+    AppendJsonString(out, v[i]);
   }
   out.push_back(']');
 }
@@ -79,13 +79,13 @@ void AppendObservedValue(std::string& out, const ObservedValue& value) {
       [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::int64_t>) {
-          log::AppendJsonInt(out, v);
+          AppendJsonInt(out, v);
         } else if constexpr (std::is_same_v<T, double>) {
-          log::AppendJsonDouble(out, v);
+          AppendJsonDouble(out, v);
         } else if constexpr (std::is_same_v<T, bool>) {
           out.append(v ? "true" : "false");
         } else {
-          log::AppendJsonString(out, v);
+          AppendJsonString(out, v);
         }
       },
       value);
@@ -94,7 +94,7 @@ void AppendObservedValue(std::string& out, const ObservedValue& value) {
 void AppendCheck(std::string& out, const CheckReport& check) {
   const CheckResult& r = check.result;
   out.append("{\"status\":");
-  log::AppendJsonString(out, StatusName(r.status));
+  AppendJsonString(out, StatusName(r.status));
   AppendOptionalField(out, "componentId", r.component_id);
   AppendOptionalField(out, "componentType", r.component_type);
   if (r.observed_value.has_value()) {
@@ -103,7 +103,7 @@ void AppendCheck(std::string& out, const CheckReport& check) {
   }
   AppendOptionalField(out, "observedUnit", r.observed_unit);
   out.append(",\"time\":\"");
-  log::AppendRfc3339(out, check.time, 3);
+  AppendRfc3339(out, check.time, 3);
   out.push_back('"');
   AppendOptionalField(out, "output", r.output);
   if (!check.affected_endpoints.empty()) {
@@ -164,7 +164,7 @@ int HttpStatusFor(Status status) { return status == Status::kFail ? 503 : 200; }
 
 std::string RenderHealthJson(const HealthReport& report, bool verbose) {
   std::string out = "{\"status\":";
-  log::AppendJsonString(out, StatusName(report.status));
+  AppendJsonString(out, StatusName(report.status));
   if (verbose) {
     AppendOptionalField(out, "version", report.service.version);
     AppendOptionalField(out, "releaseId", report.service.release_id);
@@ -184,7 +184,7 @@ std::string RenderHealthJson(const HealthReport& report, bool verbose) {
           i == 0 || report.checks[i].key != report.checks[i - 1].key;
       if (first_of_key) {
         if (i != 0) out.append("],");
-        log::AppendJsonString(out, report.checks[i].key);
+        AppendJsonString(out, report.checks[i].key);
         out.append(":[");
       } else {
         out.push_back(',');

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "keel/log/json_writer.h"
+#include "keel/base/json_writer.h"
 #include "keel/trace/context.h"
 #include "keel/trace/span_context.h"
 

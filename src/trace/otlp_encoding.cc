@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "keel/base/json_writer.h"
+
 namespace keel::trace {
 namespace {
 
@@ -229,39 +231,6 @@ void WriteSpan(ProtoWriter& w, const SpanData& span) {
 
 // --- JSON -------------------------------------------------------------------
 
-void AppendJsonString(std::string_view s, std::string& out) {
-  constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[(c >> 4) & 0xf]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 // `"key":` with a leading comma unless `first`.
 void AppendKey(std::string_view key, bool& first, std::string& out) {
   if (!first) out.push_back(',');
@@ -314,7 +283,7 @@ void AppendScalarAnyValue(const T& v, std::string& out) {
     out.push_back('}');
   } else {
     out.append("{\"stringValue\":");
-    AppendJsonString(v, out);
+    AppendJsonString(out, v);
     out.push_back('}');
   }
 }
@@ -385,11 +354,11 @@ void AppendOtlpJsonScope(const InstrumentationScope* scope, std::string& out) {
   bool first = true;
   if (scope != nullptr && !scope->name.empty()) {
     AppendKey("name", first, out);
-    AppendJsonString(scope->name, out);
+    AppendJsonString(out, scope->name);
   }
   if (scope != nullptr && !scope->version.empty()) {
     AppendKey("version", first, out);
-    AppendJsonString(scope->version, out);
+    AppendJsonString(out, scope->version);
   }
   out.push_back('}');
 }
@@ -402,7 +371,7 @@ void AppendOtlpJsonAttributes(const std::vector<KeyValue>& attributes,
     if (!first) out.push_back(',');
     first = false;
     out.append("{\"key\":");
-    AppendJsonString(kv.key, out);
+    AppendJsonString(out, kv.key);
     out.append(",\"value\":");
     AppendAnyValue(kv.value, out);
     out.push_back('}');
@@ -419,7 +388,7 @@ void AppendOtlpJsonSpan(const SpanData& span, std::string& out) {
   AppendHexId(span.context.span_id(), out);
   if (!span.context.trace_state().empty()) {
     AppendKey("traceState", first, out);
-    AppendJsonString(span.context.trace_state().ToHeader(), out);
+    AppendJsonString(out, span.context.trace_state().ToHeader());
   }
   if (span.parent_span_id.IsValid()) {
     AppendKey("parentSpanId", first, out);
@@ -429,7 +398,7 @@ void AppendOtlpJsonSpan(const SpanData& span, std::string& out) {
   out.append(std::to_string(
       SpanFlags(span.context.trace_flags(), span.parent_is_remote)));
   AppendKey("name", first, out);
-  AppendJsonString(span.name, out);
+  AppendJsonString(out, span.name);
   AppendKey("kind", first, out);
   out.append(std::to_string(static_cast<int>(span.kind)));
   AppendKey("startTimeUnixNano", first, out);
@@ -451,7 +420,7 @@ void AppendOtlpJsonSpan(const SpanData& span, std::string& out) {
       out.append("{\"timeUnixNano\":");
       AppendUint64String(UnixNanos(event.time), out);
       out.append(",\"name\":");
-      AppendJsonString(event.name, out);
+      AppendJsonString(out, event.name);
       if (!event.attributes.empty()) {
         out.append(",\"attributes\":");
         AppendOtlpJsonAttributes(event.attributes, out);
@@ -473,7 +442,7 @@ void AppendOtlpJsonSpan(const SpanData& span, std::string& out) {
       AppendHexId(link.context.span_id(), out);
       if (!link.context.trace_state().empty()) {
         out.append(",\"traceState\":");
-        AppendJsonString(link.context.trace_state().ToHeader(), out);
+        AppendJsonString(out, link.context.trace_state().ToHeader());
       }
       if (!link.attributes.empty()) {
         out.append(",\"attributes\":");
@@ -492,7 +461,7 @@ void AppendOtlpJsonSpan(const SpanData& span, std::string& out) {
     out.push_back('{');
     if (!span.status_message.empty()) {
       out.append("\"message\":");
-      AppendJsonString(span.status_message, out);
+      AppendJsonString(out, span.status_message);
       out.push_back(',');
     }
     out.append("\"code\":");

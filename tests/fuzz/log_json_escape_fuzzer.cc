@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "keel/log/json_writer.h"
+#include "keel/base/json_writer.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   std::string escaped;
-  keel::log::AppendJsonString(escaped, input);
+  keel::AppendJsonString(escaped, input);
   // Control characters never appear raw in the output.
   for (const char c : escaped) {
     Require(static_cast<unsigned char>(c) >= 0x20);
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     std::int64_t ns = 0;
     std::memcpy(&ns, data, sizeof(ns));
     std::string ts;
-    keel::log::AppendRfc3339(ts, std::chrono::nanoseconds(ns), 9);
+    keel::AppendRfc3339(ts, std::chrono::nanoseconds(ns), 9);
     // YYYY-MM-DDTHH:MM:SS.fffffffffZ
     Require(ts.size() == 30);
     Require(ts[4] == '-' && ts[7] == '-' && ts[10] == 'T' && ts[13] == ':' &&
@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     double number = 0;
     std::memcpy(&number, data, sizeof(number));
     std::string json_number;
-    keel::log::AppendJsonDouble(json_number, number);
+    keel::AppendJsonDouble(json_number, number);
     const nlohmann::json n = nlohmann::json::parse(json_number);
     Require(n.is_null() || n.get<double>() == number);
   }

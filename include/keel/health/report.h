@@ -108,7 +108,7 @@ inline constexpr std::string_view kHealthContentType =
     "application/health+json";
 
 // Renders `report` as application/health+json (shape above). Always valid JSON:
-// every string goes through keel::log::AppendJsonString.
+// every string goes through keel::AppendJsonString.
 std::string RenderHealthJson(const HealthReport& report, bool verbose);
 
 // A complete HTTP answer to a probe.

@@ -15,8 +15,9 @@
 // only when a valid span is current; "suppressed" only on a rate-limited
 // record that follows suppressed ones; "fields" only when there are fields.
 // User fields are nested under "fields" so they can never collide with the
-// record's own keys. Strings are escaped as described in json_writer.h
-// (invalid UTF-8 bytes become U+FFFD); non-finite doubles are written as null.
+// record's own keys. Strings are escaped as described in
+// keel/base/json_writer.h (invalid UTF-8 bytes become U+FFFD); non-finite
+// doubles are written as null.
 //
 // Example:
 //   keel::log::LoggerOptions options;

@@ -1,4 +1,4 @@
-#include "keel/log/json_writer.h"
+#include "keel/base/json_writer.h"
 
 #include <chrono>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "gtest/gtest.h"
 
-namespace keel::log {
+namespace keel {
 namespace {
 
 std::string Escaped(std::string_view in) {
@@ -106,4 +106,4 @@ TEST(AppendRfc3339Test, Formats) {
 }
 
 }  // namespace
-}  // namespace keel::log
+}  // namespace keel

@@ -1,16 +1,16 @@
-// keel/log/json_writer.h
+// keel/base/json_writer.h
 //
 // The small JSON text primitives that keel's line-oriented writers share (log
 // records, health responses): exact string escaping, numbers that are always
-// valid JSON, and RFC 3339 UTC timestamps. They append to a caller-owned
-// std::string so a writer can reuse one buffer and allocate nothing per field
-// once the buffer has grown.
+// valid JSON, and RFC 3339 UTC timestamps (also used by the OTLP JSON encoder).
+// They append to a caller-owned std::string so a writer can reuse one buffer
+// and allocate nothing per field once the buffer has grown.
 //
 // Example:
 //   std::string line = "{\"msg\":";
-//   keel::log::AppendJsonString(line, "said \"hi\"\n");   // "said \"hi\"\n"
+//   keel::AppendJsonString(line, "said \"hi\"\n");   // "said \"hi\"\n"
 //   line += ",\"ts\":\"";
-//   keel::log::AppendRfc3339(line, clock.WallNow(), 6);  //
+//   keel::AppendRfc3339(line, clock.WallNow(), 6);  //
 //   2023-11-14T22:13:20.000000Z line += "\"}";
 //
 // Escaping policy (the output is always valid UTF-8 and valid JSON):
@@ -27,15 +27,15 @@
 // Thread safety: the functions are pure; concurrent calls on different strings
 // are safe.
 
-#ifndef KEEL_LOG_JSON_WRITER_H_
-#define KEEL_LOG_JSON_WRITER_H_
+#ifndef KEEL_BASE_JSON_WRITER_H_
+#define KEEL_BASE_JSON_WRITER_H_
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace keel::log {
+namespace keel {
 
 // Appends `value` as a quoted, escaped JSON string (see the policy above).
 // Complexity: one pass over `value`; plain ASCII is copied in runs.
@@ -56,6 +56,6 @@ void AppendJsonInt(std::string& out, std::int64_t value);
 void AppendRfc3339(std::string& out, std::chrono::nanoseconds since_epoch,
                    int fractional_digits);
 
-}  // namespace keel::log
+}  // namespace keel
 
-#endif  // KEEL_LOG_JSON_WRITER_H_
+#endif  // KEEL_BASE_JSON_WRITER_H_

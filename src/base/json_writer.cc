@@ -1,4 +1,4 @@
-#include "keel/log/json_writer.h"
+#include "keel/base/json_writer.h"
 
 #include <charconv>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace keel::log {
+namespace keel {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -193,4 +193,4 @@ void AppendRfc3339(std::string& out, std::chrono::nanoseconds since_epoch,
   out.push_back('Z');
 }
 
-}  // namespace keel::log
+}  // namespace keel
