@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "keel/base/json_writer.h"
 
 namespace keel::flags_internal {
 
@@ -113,48 +114,6 @@ void AppendJsNumber(double number, std::string* out) {
   out->append(exponent);
 }
 
-namespace {
-
-void AppendJsonString(const std::string& s, std::string* out) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-}  // namespace
-
 void AppendJson(const Value& value, std::string* out) {
   switch (value.kind()) {
     case Value::Kind::kNull:
@@ -171,7 +130,7 @@ void AppendJson(const Value& value, std::string* out) {
       }
       return;
     case Value::Kind::kString:
-      AppendJsonString(value.string_value(), out);
+      AppendJsonString(*out, value.string_value());
       return;
     case Value::Kind::kArray: {
       out->push_back('[');
@@ -190,7 +149,7 @@ void AppendJson(const Value& value, std::string* out) {
       for (const auto& [key, member] : value.object_value()) {
         if (!first) out->push_back(',');
         first = false;
-        AppendJsonString(key, out);
+        AppendJsonString(*out, key);
         out->push_back(':');
         AppendJson(member, out);
       }
