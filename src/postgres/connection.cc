@@ -1,7 +1,9 @@
 #include "keel/postgres/connection.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <exception>
 #include <pqxx/nontransaction>
 #include <pqxx/prepared_statement>
@@ -212,9 +214,21 @@ bool Connection::IsAlive() {
   pfd.events = POLLIN | POLLRDHUP;
   pfd.revents = 0;
   if (poll(&pfd, 1, 0) < 0) return false;
-  // Readable data alone may be a NOTIFY or NOTICE; a hang-up or error means the
-  // server closed the session.
-  return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) == 0;
+  if ((pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+    return false;
+  }
+  if ((pfd.revents & POLLIN) == 0) return true;
+  // An idle session receives unsolicited data only as NOTIFY ('A'), NOTICE
+  // ('N') or ParameterStatus ('S'); an ErrorResponse ('E') is the FATAL the
+  // server sends just before it closes the session (pg_terminate_backend,
+  // idle_session_timeout, shutdown), which arrives before the hang-up does.
+  // Over TLS the peeked byte is a record header, never 'E', so that case
+  // falls back to the hang-up check above.
+  char first = 0;
+  const ssize_t n = recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return first != 'E';
+  if (n == 0) return false;
+  return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
 absl::Status Connection::Ping() {

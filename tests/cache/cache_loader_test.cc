@@ -233,8 +233,9 @@ TEST_F(BackgroundLoaderTest,
   auto cache = StrCache::Create(options).value();
   std::atomic<int> version{1};
   std::atomic<int> calls{0};
+  Gate refresh_gate;  // holds the background reload until both reads are done
   StrCache::Loader loader = [&](const std::string&) -> absl::StatusOr<int> {
-    ++calls;
+    if (calls.fetch_add(1) > 0) refresh_gate.WaitOpen();
     return version.load();
   };
   EXPECT_EQ(cache->GetOrLoad("k", loader).value(), 1);
@@ -242,6 +243,7 @@ TEST_F(BackgroundLoaderTest,
   clock_.Advance(seconds(11));
   EXPECT_EQ(cache->GetOrLoad("k", loader).value(), 1);  // old value served
   EXPECT_EQ(cache->GetOrLoad("k", loader).value(), 1);  // one refresh only
+  refresh_gate.Release();
   scheduler_->RunUntilIdle();
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(cache->Get("k"), 2);
@@ -276,24 +278,25 @@ TEST_F(BackgroundLoaderTest, EarlyExpirationRefreshesBeforeDeadline) {
   options.early_expiration_beta = 1.0;
   options.scheduler = scheduler_.get();
   auto cache = StrCache::Create(options).value();
-  int calls = 0;
+  // Refreshes run on the scheduler thread while this one reads `calls`.
+  std::atomic<int> calls{0};
   StrCache::Loader loader = [&](const std::string&) -> absl::StatusOr<int> {
-    ++calls;
+    const int call = ++calls;
     clock_.Advance(seconds(10));  // the load "takes" 10 s
-    return calls;
+    return call;
   };
   EXPECT_EQ(cache->GetOrLoad("k", loader).value(), 1);
   // Far from the deadline: P(refresh) = exp(-90/10), about 1e-4 per read.
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(cache->GetOrLoad("k", loader).ok());
   scheduler_->RunUntilIdle();
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(calls.load(), 1);
   // One second before the deadline: P = exp(-1/10) ~ 0.9 per read.
   clock_.Advance(seconds(99));
   for (int i = 0; i < 20 && calls == 1; ++i) {
     EXPECT_TRUE(cache->GetOrLoad("k", loader).ok());
     scheduler_->RunUntilIdle();
   }
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(calls.load(), 2);
 }
 
 TEST_F(CacheLoaderTest, GetAllLoadsOnlyMissingKeysInOneCall) {
