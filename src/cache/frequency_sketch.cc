@@ -6,10 +6,7 @@ namespace keel::cache_internal {
 namespace {
 
 constexpr std::uint64_t kMaxWords = std::uint64_t{1} << 24;
-// Odd multipliers, one per sketch row.
-constexpr std::uint64_t kRowSeeds[4] = {
-    0xc3a5c85c97cb3127ULL, 0xb492b66fbe98f273ULL, 0x9ae16a3b2f90404fULL,
-    0xcbf29ce484222325ULL};
+constexpr std::uint64_t kWordsPerBlock = 8;
 // Bit 0 of every 4-bit counter, and every counter's low three bits.
 constexpr std::uint64_t kOneMask = 0x1111111111111111ULL;
 constexpr std::uint64_t kResetMask = 0x7777777777777777ULL;
@@ -25,41 +22,56 @@ std::uint64_t CeilPow2(std::uint64_t x) {
 FrequencySketch::FrequencySketch(std::uint64_t capacity, std::uint64_t seed)
     : seed_(seed | 1) {
   const std::uint64_t words =
-      CeilPow2(std::clamp<std::uint64_t>(capacity, 16, kMaxWords));
-  table_.assign(words, 0);
-  mask_ = words - 1;
+      CeilPow2(std::clamp<std::uint64_t>(capacity, kWordsPerBlock, kMaxWords));
+  block_count_ = static_cast<std::size_t>(words / kWordsPerBlock);
+  blocks_.reset(new Block[block_count_]());
+  block_mask_ = block_count_ - 1;
   sample_size_ = 10 * std::max<std::uint64_t>(capacity, 1);
 }
 
-std::uint64_t FrequencySketch::IndexOf(std::uint64_t hash, int depth) const {
-  std::uint64_t h = (hash + kRowSeeds[depth]) * (kRowSeeds[depth] ^ seed_);
-  h ^= h >> 32;
-  return h & mask_;
+// The low bits pick the block, the high 32 bits the four counters (8 bits a
+// row). A full 64-bit finaliser (splitmix64's) so both halves depend on every
+// bit of the seeded hash.
+std::uint64_t FrequencySketch::Mixed(std::uint64_t hash) const {
+  std::uint64_t h = hash ^ seed_;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
 }
 
 void FrequencySketch::Increment(std::uint64_t hash) {
-  // Which of the four counters of a 16-counter word group each row uses.
-  const int start = static_cast<int>((hash ^ seed_) & 3) << 2;
-  bool added = false;
-  for (int i = 0; i < 4; ++i) {
-    const std::uint64_t index = IndexOf(hash, i);
-    const int offset = (start + i) << 2;
-    const std::uint64_t mask = std::uint64_t{0xf} << offset;
-    if ((table_[index] & mask) != mask) {
-      table_[index] += std::uint64_t{1} << offset;
-      added = true;
+  const std::uint64_t mixed = Mixed(hash);
+  Block& block = blocks_[mixed & block_mask_];
+  Slot slots[4];
+  int counts[4];
+  int least = 15;
+  for (int row = 0; row < 4; ++row) {
+    slots[row] = SlotOf(mixed, row);
+    counts[row] = static_cast<int>(
+        (block.words[slots[row].word] >> slots[row].shift) & 0xf);
+    least = std::min(least, counts[row]);
+  }
+  if (least == 15) return;
+  // Conservative update: only the counters at the minimum grow. The estimate
+  // (the minimum) rises by one exactly as with a plain update, but counters
+  // already inflated by colliding keys stop growing, which keeps the
+  // confinement of a key's four counters to one block from costing accuracy.
+  for (int row = 0; row < 4; ++row) {
+    if (counts[row] == least) {
+      block.words[slots[row].word] += std::uint64_t{1} << slots[row].shift;
     }
   }
-  if (added && ++size_ >= sample_size_) Reset();
+  if (++size_ >= sample_size_) Reset();
 }
 
 int FrequencySketch::Frequency(std::uint64_t hash) const {
-  const int start = static_cast<int>((hash ^ seed_) & 3) << 2;
+  const std::uint64_t mixed = Mixed(hash);
+  const Block& block = blocks_[mixed & block_mask_];
   int frequency = 15;
-  for (int i = 0; i < 4; ++i) {
-    const int offset = (start + i) << 2;
+  for (int row = 0; row < 4; ++row) {
+    const Slot slot = SlotOf(mixed, row);
     const int count =
-        static_cast<int>((table_[IndexOf(hash, i)] >> offset) & 0xf);
+        static_cast<int>((block.words[slot.word] >> slot.shift) & 0xf);
     frequency = std::min(frequency, count);
   }
   return frequency;
@@ -69,9 +81,11 @@ void FrequencySketch::Reset() {
   // Halving truncates odd counters; subtracting a quarter of the truncated
   // ones keeps `size_` an honest estimate of the remaining total.
   std::uint64_t odd = 0;
-  for (std::uint64_t& word : table_) {
-    odd += static_cast<std::uint64_t>(__builtin_popcountll(word & kOneMask));
-    word = (word >> 1) & kResetMask;
+  for (std::size_t b = 0; b < block_count_; ++b) {
+    for (std::uint64_t& word : blocks_[b].words) {
+      odd += static_cast<std::uint64_t>(__builtin_popcountll(word & kOneMask));
+      word = (word >> 1) & kResetMask;
+    }
   }
   const std::uint64_t truncated = odd >> 2;
   size_ = truncated >= size_ ? 0 : (size_ - truncated) >> 1;

@@ -340,6 +340,8 @@ class Cache {
   static double NextUnit(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   void Notify(Removals& removals);
+  std::optional<V> GetLocked(Shard& shard, const K& key, std::uint64_t hash,
+                             Removals& removals);
   void RemoveLocked(Shard& shard, Entry& entry, RemovalCause cause,
                     Removals& removals) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   void RemoveNodesLocked(Shard& shard, RemovalCause cause, Removals& removals)
@@ -699,39 +701,45 @@ std::optional<V> Cache<K, V, H, E>::Get(const K& key) {
   const std::uint64_t hash = HashOf(key);
   Shard& shard = ShardOf(hash);
   Removals removals;
-  std::optional<V> result;
-  {
-    MutexLock lock(shard.mu);
-    Entry* found = shard.Find(key, hash);
-    std::int64_t now_ns = 0;  // read only for entries with a deadline
-    if (found != nullptr) {
-      Entry& entry = *found;
-      bool fresh = true;
-      if (entry.deadline_ns != cache_internal::kNever) {
-        now_ns = NowNs();
-        if (now_ns >= FreshUntil(entry)) {
-          fresh = false;
-          if (now_ns >= entry.deadline_ns) {
-            RemoveLocked(shard, entry, RemovalCause::kExpired, removals);
-          }
-        }
-      }
-      if (fresh && entry.value.has_value()) {
-        Bump(shard.counters.hits);
-        OnAccessLocked(shard, entry, now_ns);
-        result = *entry.value;
-      }
-    }
-    if (!result.has_value()) {
-      Bump(shard.counters.misses);
-      shard.policy.RecordMiss();
-    }
-    if (shard.timed_entries != 0 && ++shard.ops_since_cleanup >= 64) {
-      ExpireLocked(shard, NowNs(), removals);
-    }
-  }
+  std::optional<V> result = GetLocked(shard, key, hash, removals);
   if (!removals.empty()) Notify(removals);
   return result;
+}
+
+// Separate from Get() so the hit path returns its copy straight into the
+// result: assembling the optional in a local and copying it out cost a
+// store-forwarding stall on every hit.
+template <typename K, typename V, typename H, typename E>
+std::optional<V> Cache<K, V, H, E>::GetLocked(Shard& shard, const K& key,
+                                              std::uint64_t hash,
+                                              Removals& removals) {
+  MutexLock lock(shard.mu);
+  if (shard.timed_entries != 0 && ++shard.ops_since_cleanup >= 64) {
+    ExpireLocked(shard, NowNs(), removals);
+  }
+  Entry* found = shard.Find(key, hash);
+  if (found != nullptr) {
+    Entry& entry = *found;
+    std::int64_t now_ns = 0;  // read only for entries with a deadline
+    bool fresh = true;
+    if (entry.deadline_ns != cache_internal::kNever) {
+      now_ns = NowNs();
+      if (now_ns >= FreshUntil(entry)) {
+        fresh = false;
+        if (now_ns >= entry.deadline_ns) {
+          RemoveLocked(shard, entry, RemovalCause::kExpired, removals);
+        }
+      }
+    }
+    if (fresh && entry.value.has_value()) {
+      Bump(shard.counters.hits);
+      OnAccessLocked(shard, entry, now_ns);
+      return entry.value;
+    }
+  }
+  Bump(shard.counters.misses);
+  shard.policy.RecordMiss();
+  return std::nullopt;
 }
 
 template <typename K, typename V, typename H, typename E>
