@@ -61,6 +61,15 @@ OtlpHttpTransport::~OtlpHttpTransport() = default;
 
 absl::StatusOr<trace::ExportResponse> OtlpHttpTransport::Post(
     const trace::ExportRequest& request) {
+  const bool get = request.method == "GET";
+  if (!get && request.method != "POST") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HTTP method \"", request.method, "\" is not supported (GET or POST)"));
+  }
+  if (get && (!request.body.empty() || !request.content_type.empty())) {
+    return absl::InvalidArgumentError(
+        "a GET request carries no body and no content type");
+  }
   std::string origin;
   std::string path;
   if (!SplitUrl(request.url, &origin, &path)) {
@@ -84,12 +93,15 @@ absl::StatusOr<trace::ExportResponse> OtlpHttpTransport::Post(
   }
   ::httplib::Client& client = *connection_->client;
   SetTimeouts(client, request.timeout);
-  ::httplib::Result result = client.Post(path.c_str(), headers, request.body,
-                                         request.content_type.c_str());
+  ::httplib::Result result =
+      get ? client.Get(path.c_str(), headers)
+          : client.Post(path.c_str(), headers, request.body,
+                        request.content_type.c_str());
   if (!result) {
     connection_.reset();  // start over with a fresh connection
-    return absl::UnavailableError(absl::StrCat(
-        "POST ", request.url, ": ", ::httplib::to_string(result.error())));
+    return absl::UnavailableError(
+        absl::StrCat(request.method, " ", request.url, ": ",
+                     ::httplib::to_string(result.error())));
   }
   trace::ExportResponse response;
   response.status_code = result->status;

@@ -124,6 +124,7 @@ absl::StatusOr<std::unique_ptr<HttpJwksFetcher>> HttpJwksFetcher::Create(
 
 absl::StatusOr<std::string> HttpJwksFetcher::Fetch() {
   trace::ExportRequest request;
+  request.method = "GET";
   request.url = options_.url;
   request.headers = options_.headers;
   request.headers.emplace_back("Accept",

@@ -14,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "keel/base/mutex.h"
+#include "keel/security/jwks.h"
 #include "keel/trace/otlp_exporter.h"
 
 namespace keel::httplib {
@@ -166,6 +167,133 @@ TEST(OtlpHttpTransportTest, ConnectionRefusedIsUnavailableAndRetried) {
   EXPECT_EQ(harness.exporter->Export(OneSpan()).code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(harness.sleeps.size(), 2u);
+}
+
+// A JWKS endpoint that, like real ones, answers GET only (cpp-httplib sends
+// 404 for a POST to a path with no POST handler).
+class JwksServer {
+ public:
+  JwksServer() {
+    server_.Get("/jwks", [this](const ::httplib::Request& req,
+                                ::httplib::Response& res) {
+      MutexLock lock(mu_);
+      requests_.push_back(Seen{
+          req.method, req.body, req.get_header_value("Content-Type"),
+          req.get_header_value("Accept"), req.get_header_value("X-Api-Key")});
+      res.set_content(kJwks, "application/jwk-set+json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~JwksServer() {
+    server_.stop();
+    thread_.join();
+  }
+
+  struct Seen {
+    std::string method;
+    std::string body;
+    std::string content_type;
+    std::string accept;
+    std::string api_key;
+  };
+
+  // One P-256 public key (from tests/security/testdata/jwt_vectors.json).
+  static constexpr char kJwks[] =
+      R"({"keys":[{"kty":"EC","crv":"P-256","kid":"es256","alg":"ES256",)"
+      R"("use":"sig","x":"NaW2VnDblEgJueBBTTCdR6m5K-sq1nimrWOT-7ur2dc",)"
+      R"("y":"f_QODIwPoRaTzvq60wlKoc8iRlKLx6tq1XPz1JNYh70"}]})";
+
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/jwks";
+  }
+  std::vector<Seen> requests() {
+    MutexLock lock(mu_);
+    return requests_;
+  }
+
+ private:
+  ::httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  Mutex mu_;
+  std::vector<Seen> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(OtlpHttpTransportTest, SendsGetWithoutBodyOrContentType) {
+  JwksServer server;
+  auto transport = OtlpHttpTransport::Create().value();
+  trace::ExportRequest request;
+  request.method = "GET";
+  request.url = server.url();
+  request.headers.emplace_back("Accept", "application/jwk-set+json");
+  request.timeout = seconds(5);
+  absl::StatusOr<trace::ExportResponse> response = transport->Post(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status_code, 200);
+  EXPECT_EQ(response->body, JwksServer::kJwks);
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].method, "GET");
+  EXPECT_EQ(server.requests()[0].body, "");
+  EXPECT_EQ(server.requests()[0].content_type, "");
+  EXPECT_EQ(server.requests()[0].accept, "application/jwk-set+json");
+
+  // The default method is still POST, which this endpoint does not serve.
+  request.method = trace::ExportRequest().method;
+  EXPECT_EQ(request.method, "POST");
+  response = transport->Post(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status_code, 404);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(OtlpHttpTransportTest, RefusesOtherMethodsAndGetWithBody) {
+  JwksServer server;
+  auto transport = OtlpHttpTransport::Create().value();
+  trace::ExportRequest request;
+  request.url = server.url();
+  request.timeout = seconds(1);
+  request.method = "PUT";
+  EXPECT_EQ(transport->Post(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.method = "get";  // methods are case-sensitive (RFC 9110 9.1)
+  EXPECT_EQ(transport->Post(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.method = "GET";
+  request.body = "x";
+  EXPECT_EQ(transport->Post(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.body.clear();
+  request.content_type = "application/json";
+  EXPECT_EQ(transport->Post(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(server.requests().empty());
+}
+
+TEST(OtlpHttpTransportTest, JwksFetcherUsesGet) {
+  JwksServer server;
+  security::HttpJwksFetcherOptions options;
+  options.url = server.url();
+  options.allow_insecure_http = true;
+  options.transport = OtlpHttpTransport::Create().value();
+  options.headers.emplace_back("X-Api-Key", "k1");
+  auto fetcher = security::HttpJwksFetcher::Create(std::move(options));
+  ASSERT_TRUE(fetcher.ok()) << fetcher.status();
+  absl::StatusOr<std::string> body = (*fetcher)->Fetch();
+  ASSERT_TRUE(body.ok()) << body.status();
+  absl::StatusOr<security::JwkSet> set = security::ParseJwks(*body);
+  ASSERT_TRUE(set.ok()) << set.status();
+  ASSERT_EQ(set->keys.size(), 1u);
+  EXPECT_EQ(set->keys[0].kid(), "es256");
+  const std::vector<JwksServer::Seen> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const JwksServer::Seen& seen = requests[0];
+  EXPECT_EQ(seen.method, "GET");
+  EXPECT_EQ(seen.body, "");
+  EXPECT_EQ(seen.content_type, "");
+  EXPECT_EQ(seen.accept, "application/jwk-set+json, application/json");
+  EXPECT_EQ(seen.api_key, "k1");
 }
 
 TEST(OtlpHttpTransportTest, RejectsNonHttpUrl) {

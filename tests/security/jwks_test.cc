@@ -123,8 +123,10 @@ TEST(HttpJwksFetcherTest, SendsThroughTheTransport) {
   ok.body = R"({"keys":[]})";
   transport->response = ok;
   EXPECT_EQ((*fetcher)->Fetch().value(), ok.body);
+  EXPECT_EQ(transport->last_request.method, "GET");
   EXPECT_EQ(transport->last_request.url, options.url);
   EXPECT_TRUE(transport->last_request.body.empty());
+  EXPECT_TRUE(transport->last_request.content_type.empty());
   ASSERT_EQ(transport->last_request.headers.size(), 2u);
   EXPECT_EQ(transport->last_request.headers[1].first, "Accept");
   EXPECT_EQ(transport->last_request.timeout, options.timeout);

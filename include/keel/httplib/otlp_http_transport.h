@@ -1,7 +1,8 @@
 // keel/httplib/otlp_http_transport.h
 //
 // `OtlpHttpTransport`: the default `keel::trace::ExportTransport`, posting
-// OTLP/HTTP requests with cpp-httplib's client (http and https). It lives in
+// OTLP/HTTP requests with cpp-httplib's client (http and https), and sending
+// the GET requests of keel::security::HttpJwksFetcher. It lives in
 // keel::httplib so that keel::core carries no HTTP client.
 //
 //   keel::trace::OtlpExporterOptions options;
@@ -46,10 +47,12 @@ class OtlpHttpTransport final : public trace::ExportTransport {
 
   ~OtlpHttpTransport() override;
 
-  // POSTs `request`. Fails with kInvalidArgument for a URL that is not
-  // http(s)://host[:port][/path], and kUnavailable for any connection error
-  // including timeouts (cpp-httplib 0.11 reports them as read/write errors),
-  // which the exporter retries.
+  // Sends `request` as a POST (body and content type as given) or, when
+  // `request.method` is "GET", as a GET without body or Content-Type. Fails
+  // with kInvalidArgument for a URL that is not http(s)://host[:port][/path],
+  // a method other than GET or POST, or a GET with a body or content type;
+  // and kUnavailable for any connection error including timeouts (cpp-httplib
+  // 0.11 reports them as read/write errors), which the exporter retries.
   absl::StatusOr<trace::ExportResponse> Post(
       const trace::ExportRequest& request) override;
 

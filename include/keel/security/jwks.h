@@ -120,8 +120,9 @@ struct HttpJwksFetcherOptions {
   // fetch can mint tokens.
   bool allow_insecure_http = false;
   // The transport (keel::httplib::OtlpHttpTransport or a custom one). The
-  // request goes out through trace::ExportTransport::Post with an empty body
-  // and `Accept: application/jwk-set+json, application/json`. Required.
+  // request goes out through trace::ExportTransport::Post as a GET (method
+  // "GET", no body, no content type) with `Accept: application/jwk-set+json,
+  // application/json`. Required.
   std::shared_ptr<trace::ExportTransport> transport;
   // Extra request headers (e.g. an API key for a private key service).
   std::vector<std::pair<std::string, std::string>> headers;

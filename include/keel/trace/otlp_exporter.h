@@ -45,8 +45,13 @@
 
 namespace keel::trace {
 
-// One HTTP POST.
+// One HTTP request: a POST for OTLP, a GET for fetches such as a JWKS
+// (keel/security/jwks.h).
 struct ExportRequest {
+  // "POST" (the default, what OtlpExporter sends) or "GET". A GET carries no
+  // body and no Content-Type: `content_type` and `body` must then be empty.
+  // A transport refuses any other method with kInvalidArgument.
+  std::string method = "POST";
   std::string url;  // e.g. "http://localhost:4318/v1/traces"
   std::string content_type;
   std::string body;
@@ -71,9 +76,10 @@ class ExportTransport {
  public:
   virtual ~ExportTransport() = default;
 
-  // Performs one POST. Returns the response whatever its status code; fails
-  // only when no response arrived: kUnavailable (connection refused or
-  // reset), kDeadlineExceeded (timeout) or kInvalidArgument (bad URL).
+  // Performs one request with `request.method` (despite the name, a GET
+  // too). Returns the response whatever its status code; fails only when no
+  // response arrived: kUnavailable (connection refused or reset),
+  // kDeadlineExceeded (timeout) or kInvalidArgument (bad URL or method).
   virtual absl::StatusOr<ExportResponse> Post(const ExportRequest& request) = 0;
 };
 
