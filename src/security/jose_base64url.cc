@@ -25,23 +25,64 @@ constexpr std::array<std::int8_t, 256> kDecode = MakeDecodeTable();
 
 bool Base64UrlDecode(std::string_view in, std::string& out) {
   out.clear();
+  return Base64UrlDecodeAppend(in, out);
+}
+
+bool Base64UrlDecodeAppend(std::string_view in, std::string& out) {
   if (in.size() % 4 == 1) return false;
-  out.reserve(in.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const std::int8_t v = kDecode[static_cast<unsigned char>(c)];
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+  const std::size_t old_size = out.size();
+  out.resize(old_size + Base64UrlMaxDecodedSize(in.size()));
+  auto* dst = reinterpret_cast<unsigned char*>(&out[old_size]);
+  const auto* src = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t full = in.size() / 4 * 4;
+  // Four characters to three bytes at a time; one OR of the table entries
+  // catches any invalid character in the group.
+  std::int32_t invalid = 0;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const std::int32_t a = kDecode[src[i]];
+    const std::int32_t b = kDecode[src[i + 1]];
+    const std::int32_t c = kDecode[src[i + 2]];
+    const std::int32_t d = kDecode[src[i + 3]];
+    invalid |= a | b | c | d;
+    const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
+                            (static_cast<std::uint32_t>(b) << 12) |
+                            (static_cast<std::uint32_t>(c) << 6) |
+                            static_cast<std::uint32_t>(d);
+    *dst++ = static_cast<unsigned char>(v >> 16);
+    *dst++ = static_cast<unsigned char>(v >> 8);
+    *dst++ = static_cast<unsigned char>(v);
+  }
+  // The 2 or 3 characters left hold 1 or 2 bytes; their unused low bits must
+  // be zero, otherwise several strings would decode to the same bytes (a
+  // malleability RFC 7515 does not allow).
+  bool ok = invalid >= 0;
+  const std::size_t rest = in.size() - full;
+  if (ok && rest > 0) {
+    const std::int32_t a = kDecode[src[full]];
+    const std::int32_t b = kDecode[src[full + 1]];
+    const std::int32_t c = rest == 3 ? kDecode[src[full + 2]] : 0;
+    if ((a | b | c) < 0) {
+      ok = false;
+    } else {
+      const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
+                              (static_cast<std::uint32_t>(b) << 12) |
+                              (static_cast<std::uint32_t>(c) << 6);
+      *dst++ = static_cast<unsigned char>(v >> 16);
+      if (rest == 3) {
+        *dst++ = static_cast<unsigned char>(v >> 8);
+        ok = (v & 0xFF) == 0;
+      } else {
+        ok = (v & 0xFFFF) == 0;
+      }
     }
   }
-  // The 2 or 4 leftover bits must be zero: otherwise several strings would
-  // decode to the same bytes (a malleability RFC 7515 does not allow).
-  return (acc & ((1u << bits) - 1)) == 0;
+  if (!ok) {
+    out.resize(old_size);
+    return false;
+  }
+  out.resize(static_cast<std::size_t>(
+      dst - reinterpret_cast<unsigned char*>(&out[0])));
+  return true;
 }
 
 std::string Base64UrlEncode(std::string_view in) {

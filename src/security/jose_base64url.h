@@ -4,6 +4,7 @@
 #ifndef KEEL_SRC_SECURITY_JOSE_BASE64URL_H_
 #define KEEL_SRC_SECURITY_JOSE_BASE64URL_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,16 @@ namespace keel::security_internal {
 // characters outside [A-Za-z0-9_-], an impossible length (4n+1) or non-zero
 // unused trailing bits, so that every token has exactly one encoding.
 bool Base64UrlDecode(std::string_view in, std::string& out);
+
+// As Base64UrlDecode, but appends to `out`; on failure `out` keeps its
+// previous content. Grows `out` by at most Base64UrlMaxDecodedSize(in.size())
+// bytes, so a caller that reserved that much sees no reallocation.
+bool Base64UrlDecodeAppend(std::string_view in, std::string& out);
+
+// An upper bound of the decoded size of `encoded_size` characters.
+constexpr std::size_t Base64UrlMaxDecodedSize(std::size_t encoded_size) {
+  return encoded_size / 4 * 3 + 2;
+}
 
 // Encodes without padding.
 std::string Base64UrlEncode(std::string_view in);

@@ -16,7 +16,10 @@
 namespace keel::security {
 namespace {
 
-using nlohmann::json;
+using security_internal::JsonKind;
+using security_internal::JsonMember;
+using security_internal::JsonObject;
+using security_internal::JsonValue;
 
 constexpr char kFailurePayloadUrl[] = "type.keel.dev/keel.security.JwtFailure";
 
@@ -86,23 +89,18 @@ std::string_view MediaTypeSuffix(std::string_view type) {
 }
 
 // A NumericDate claim (RFC 7519 section 2), truncated to whole seconds.
-absl::StatusOr<std::optional<std::int64_t>> NumericDate(const json& payload,
-                                                        const char* name) {
-  auto it = payload.find(name);
-  if (it == payload.end()) return std::optional<std::int64_t>();
-  // 2^53 seconds is far beyond any real date and keeps `exp + leeway` exact.
-  constexpr double kLimit = 9007199254740992.0;
-  double value = 0;
-  if (it->is_number_integer() && !it->is_number_unsigned()) {
-    value = static_cast<double>(it->get<std::int64_t>());
-  } else if (it->is_number_unsigned()) {
-    value = static_cast<double>(it->get<std::uint64_t>());
-  } else if (it->is_number_float()) {
-    value = std::floor(it->get<double>());
-  } else {
+absl::StatusOr<std::optional<std::int64_t>> NumericDate(
+    const JsonObject& payload, const char* name) {
+  const JsonMember* member = payload.Find(name);
+  if (member == nullptr) return std::optional<std::int64_t>();
+  if (member->value.kind != JsonKind::kNumber) {
     return Fail(JwtFailure::kMalformed,
                 absl::StrCat("claim \"", name, "\" must be a number"));
   }
+  // 2^53 seconds is far beyond any real date and keeps `exp + leeway` exact.
+  constexpr double kLimit = 9007199254740992.0;
+  const double value =
+      std::floor(security_internal::JsonNumber(member->value.text));
   if (!(std::fabs(value) < kLimit)) {
     return Fail(JwtFailure::kMalformed,
                 absl::StrCat("claim \"", name, "\" is out of range"));
@@ -110,47 +108,77 @@ absl::StatusOr<std::optional<std::int64_t>> NumericDate(const json& payload,
   return std::optional<std::int64_t>(static_cast<std::int64_t>(value));
 }
 
-absl::Status DecodePart(std::string_view part, std::string& out,
-                        const char* what) {
-  if (!security_internal::Base64UrlDecode(part, out)) {
-    return Fail(JwtFailure::kMalformed,
-                absl::StrCat(what, " is not strict base64url"));
+// Decodes the three parts back to back into `decoded` (one allocation) and
+// points `header`, `payload` and `signature` into it.
+absl::Status DecodeParts(std::string_view token, std::size_t dot1,
+                         std::size_t dot2, std::string& decoded,
+                         std::string_view& header, std::string_view& payload,
+                         std::string_view& signature) {
+  using security_internal::Base64UrlDecodeAppend;
+  using security_internal::Base64UrlMaxDecodedSize;
+  const std::string_view parts[] = {token.substr(0, dot1),
+                                    token.substr(dot1 + 1, dot2 - dot1 - 1),
+                                    token.substr(dot2 + 1)};
+  constexpr const char* kNames[] = {"header", "payload", "signature"};
+  decoded.reserve(Base64UrlMaxDecodedSize(parts[0].size()) +
+                  Base64UrlMaxDecodedSize(parts[1].size()) +
+                  Base64UrlMaxDecodedSize(parts[2].size()));
+  std::size_t ends[3];
+  for (int i = 0; i < 3; ++i) {
+    if (!Base64UrlDecodeAppend(parts[i], decoded)) {
+      return Fail(JwtFailure::kMalformed,
+                  absl::StrCat(kNames[i], " is not strict base64url"));
+    }
+    ends[i] = decoded.size();
   }
+  const std::string_view all(decoded);
+  header = all.substr(0, ends[0]);
+  payload = all.substr(ends[0], ends[1] - ends[0]);
+  signature = all.substr(ends[1], ends[2] - ends[1]);
   return absl::OkStatus();
 }
 
-absl::StatusOr<json> ParsePart(std::string_view text, const char* what) {
-  absl::StatusOr<json> parsed = security_internal::ParseJsonObject(text, what);
-  if (!parsed.ok()) {
-    return Fail(JwtFailure::kMalformed, parsed.status().message());
-  }
-  return parsed;
+absl::Status ParsePart(JsonObject& object, std::string_view text,
+                       const char* what) {
+  absl::Status status = object.Parse(text, what);
+  if (!status.ok()) return Fail(JwtFailure::kMalformed, status.message());
+  return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string>> StringMember(const json& object,
-                                                        std::string_view name,
-                                                        const char* what) {
-  absl::StatusOr<std::optional<std::string>> value =
-      security_internal::OptionalString(object, name, what);
-  if (!value.ok())
-    return Fail(JwtFailure::kMalformed, value.status().message());
+// The string member `name`: nullopt if absent; kMalformed if not a string.
+absl::StatusOr<std::optional<std::string>> StringMember(
+    const JsonObject& object, std::string_view name, const char* what) {
+  const JsonMember* member = object.Find(name);
+  if (member == nullptr) return std::optional<std::string>();
+  if (member->value.kind != JsonKind::kString) {
+    return Fail(JwtFailure::kMalformed,
+                absl::StrCat(what, ": \"", View(name), "\" must be a string"));
+  }
+  std::optional<std::string> value(std::in_place);
+  security_internal::AppendJsonString(member->value.text, *value);
   return value;
 }
 
-absl::Status CheckCritical(const json& header,
+absl::Status CheckCritical(const JsonObject& header,
                            const std::vector<std::string>& understood) {
-  auto crit = header.find("crit");
-  if (crit == header.end()) return absl::OkStatus();
-  if (!crit->is_array() || crit->empty()) {
+  const JsonMember* crit = header.Find("crit");
+  if (crit == nullptr) return absl::OkStatus();
+  absl::InlinedVector<JsonValue, 8> entries;
+  if (crit->value.kind == JsonKind::kArray) {
+    security_internal::JsonArrayElements(crit->value.text, entries);
+  }
+  if (entries.empty()) {
     return Fail(JwtFailure::kUnsupportedCritical,
                 "\"crit\" must be a non-empty array");
   }
-  for (const json& entry : *crit) {
-    if (!entry.is_string()) {
+  std::string name;
+  for (const JsonValue& entry : entries) {
+    if (entry.kind != JsonKind::kString) {
       return Fail(JwtFailure::kUnsupportedCritical,
                   "\"crit\" entries must be strings");
     }
-    const std::string& name = entry.get_ref<const std::string&>();
+    name.clear();
+    security_internal::AppendJsonString(entry.text, name);
     if (IsRegisteredHeader(name)) {
       return Fail(
           JwtFailure::kUnsupportedCritical,
@@ -162,7 +190,7 @@ absl::Status CheckCritical(const json& header,
           JwtFailure::kUnsupportedCritical,
           absl::StrCat("critical header \"", name, "\" is not understood"));
     }
-    if (!header.contains(name)) {
+    if (header.Find(name) == nullptr) {
       return Fail(JwtFailure::kUnsupportedCritical,
                   absl::StrCat("critical header \"", name, "\" is absent"));
     }
@@ -172,15 +200,18 @@ absl::Status CheckCritical(const json& header,
 
 // Collects the audience claim; false if it is neither a string nor an array
 // of strings.
-bool ReadAudience(const json& aud, std::vector<std::string>& out) {
-  if (aud.is_string()) {
-    out.push_back(aud.get<std::string>());
+bool ReadAudience(const JsonValue& aud, std::vector<std::string>& out) {
+  if (aud.kind == JsonKind::kString) {
+    security_internal::AppendJsonString(aud.text, out.emplace_back());
     return true;
   }
-  if (!aud.is_array()) return false;
-  for (const json& entry : aud) {
-    if (!entry.is_string()) return false;
-    out.push_back(entry.get<std::string>());
+  if (aud.kind != JsonKind::kArray) return false;
+  absl::InlinedVector<JsonValue, 8> entries;
+  security_internal::JsonArrayElements(aud.text, entries);
+  out.reserve(entries.size());
+  for (const JsonValue& entry : entries) {
+    if (entry.kind != JsonKind::kString) return false;
+    security_internal::AppendJsonString(entry.text, out.emplace_back());
   }
   return true;
 }
@@ -218,21 +249,27 @@ const std::string* VerifiedJwt::ClaimJson(std::string_view name) const {
   return &it->second;
 }
 
+// Both re-validate the text: `claims` is a public member that need not come
+// from Verify().
 std::optional<std::string> VerifiedJwt::StringClaim(
     std::string_view name) const {
   const std::string* text = ClaimJson(name);
-  if (text == nullptr) return std::nullopt;
-  json value = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!value.is_string()) return std::nullopt;
-  return value.get<std::string>();
+  if (text == nullptr ||
+      security_internal::JsonValueKind(*text) != JsonKind::kString) {
+    return std::nullopt;
+  }
+  std::string value;
+  security_internal::AppendJsonString(*text, value);
+  return value;
 }
 
 std::optional<double> VerifiedJwt::NumberClaim(std::string_view name) const {
   const std::string* text = ClaimJson(name);
-  if (text == nullptr) return std::nullopt;
-  json value = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!value.is_number()) return std::nullopt;
-  return value.get<double>();
+  if (text == nullptr ||
+      security_internal::JsonValueKind(*text) != JsonKind::kNumber) {
+    return std::nullopt;
+  }
+  return security_internal::JsonNumber(*text);
 }
 
 absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(
@@ -335,17 +372,16 @@ absl::StatusOr<VerifiedJwt> JwtVerifier::Verify(std::string_view token) const {
     return Fail(JwtFailure::kMalformed, "token must have exactly three parts");
   }
   const std::string_view signing_input = token.substr(0, dot2);
-  std::string header_text;
-  std::string payload_text;
-  std::string signature;
-  KEEL_RETURN_IF_ERROR(
-      DecodePart(token.substr(0, dot1), header_text, "header"));
-  KEEL_RETURN_IF_ERROR(DecodePart(token.substr(dot1 + 1, dot2 - dot1 - 1),
-                                  payload_text, "payload"));
-  KEEL_RETURN_IF_ERROR(
-      DecodePart(token.substr(dot2 + 1), signature, "signature"));
-  KEEL_ASSIGN_OR_RETURN(const json header, ParsePart(header_text, "header"));
-  KEEL_ASSIGN_OR_RETURN(const json payload, ParsePart(payload_text, "payload"));
+  std::string decoded;
+  std::string_view header_text;
+  std::string_view payload_text;
+  std::string_view signature;
+  KEEL_RETURN_IF_ERROR(DecodeParts(token, dot1, dot2, decoded, header_text,
+                                   payload_text, signature));
+  JsonObject header;
+  JsonObject payload;
+  KEEL_RETURN_IF_ERROR(ParsePart(header, header_text, "header"));
+  KEEL_RETURN_IF_ERROR(ParsePart(payload, payload_text, "payload"));
 
   // 3. Header.
   VerifiedJwt result;
@@ -463,9 +499,9 @@ absl::StatusOr<VerifiedJwt> JwtVerifier::Verify(std::string_view token) const {
       return Fail(JwtFailure::kExpired, "token is older than max_token_age");
     }
   }
-  auto aud = payload.find("aud");
-  if (aud != payload.end()) {
-    if (!ReadAudience(*aud, result.audience)) {
+  const JsonMember* aud = payload.Find("aud");
+  if (aud != nullptr) {
+    if (!ReadAudience(aud->value, result.audience)) {
       return Fail(JwtFailure::kMalformed,
                   "claim \"aud\" must be a string or an array of strings");
     }
@@ -495,16 +531,17 @@ absl::StatusOr<VerifiedJwt> JwtVerifier::Verify(std::string_view token) const {
                         StringMember(payload, "jti", "payload"));
   result.jwt_id = jti.value_or("");
   for (const std::string& name : options_.required_claims) {
-    if (!payload.contains(name)) {
+    if (payload.Find(name) == nullptr) {
       return Fail(JwtFailure::kMissingClaim,
                   absl::StrCat("claim \"", name, "\" is required"));
     }
   }
-  result.claims.reserve(payload.size());
-  for (auto it = payload.begin(); it != payload.end(); ++it) {
-    result.claims.emplace_back(
-        it.key(),
-        it.value().dump(-1, ' ', false, json::error_handler_t::replace));
+  // Members come sorted by name from JsonObject.
+  result.claims.reserve(payload.members().size());
+  for (const JsonMember& member : payload.members()) {
+    auto& claim = result.claims.emplace_back();
+    claim.first.assign(member.name.data(), member.name.size());
+    security_internal::AppendCompactJson(member.value.text, claim.second);
   }
 
   // 8. Custom validators.

@@ -27,8 +27,12 @@
 //      before any decoding (kTooLarge).
 //   2. Shape: exactly three dot-separated parts of strict base64url (RFC 7515
 //      section 2: no padding, no `+` `/` or whitespace, unused trailing bits
-//      zero); header and payload are JSON objects without duplicate member
-//      names (kMalformed).
+//      zero); header and payload are JSON objects of strict RFC 8259 JSON
+//      (well-formed UTF-8, paired \u surrogates, no byte order mark or
+//      trailing text, numbers within the double range), without a member
+//      name repeated in any object (compared after unescaping) and with at
+//      most 32 levels of nesting (kMalformed). Key sets and JWKs follow the
+//      same JSON rules.
 //   3. Header: `alg` must be in the allow-list; `none` is always refused
 //      (kAlgorithmRejected). Every name in `crit` must be listed in
 //      `critical_headers` and present in the header, and `crit` must not be
@@ -132,15 +136,28 @@ struct VerifiedJwt {
   std::optional<std::int64_t> expires_at;
   std::optional<std::int64_t> not_before;
   std::optional<std::int64_t> issued_at;
-  // Every payload member as compact JSON text (strings keep their quotes),
-  // sorted by name.
+  // Every payload member as (decoded name, compact JSON text of the value),
+  // sorted by name byte-wise. The compact text is the value as written in
+  // the token with:
+  //   - whitespace outside strings removed;
+  //   - numbers, true, false and null exactly as written (no reformatting,
+  //     so large integers keep every digit);
+  //   - member and element order of nested objects and arrays kept;
+  //   - every string, nested member names included, re-escaped canonically:
+  //     `"` and `\` as \" and \\, U+0008 U+0009 U+000A U+000C U+000D as
+  //     \b \t \n \f \r, other characters below U+0020 as \u00xx
+  //     (lowercase hex), and everything else (`/`, U+007F and non-ASCII
+  //     included) as its UTF-8 bytes; strings keep their quotes.
+  // So {"a": [1, "\u00e9\/"]} yields ("a", `[1,"é/"]`).
   std::vector<std::pair<std::string, std::string>> claims;
 
-  // The compact JSON text of claim `name`, or nullptr.
+  // The compact JSON text of claim `name`, or nullptr. O(log n).
   const std::string* ClaimJson(std::string_view name) const;
-  // The value of a string claim; nullopt if absent or not a string.
+  // The value of a string claim (escapes resolved); nullopt if absent or
+  // not a string.
   std::optional<std::string> StringClaim(std::string_view name) const;
-  // The value of a numeric claim; nullopt if absent or not a number.
+  // The value of a numeric claim (the nearest double); nullopt if absent or
+  // not a number.
   std::optional<double> NumberClaim(std::string_view name) const;
 };
 
