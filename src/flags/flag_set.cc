@@ -333,6 +333,23 @@ FlagSet::~FlagSet() = default;
 Resolution FlagSet::Resolve(std::string_view flag_key, FlagType type,
                             const EvaluationContext& context,
                             std::int64_t unix_seconds) const {
+  return ResolveAt(flag_key, type, context,
+                   [unix_seconds] { return unix_seconds; });
+}
+
+Resolution FlagSet::Resolve(std::string_view flag_key, FlagType type,
+                            const EvaluationContext& context,
+                            const Clock& clock) const {
+  return ResolveAt(flag_key, type, context, [&clock] {
+    return static_cast<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow())
+            .count());
+  });
+}
+
+Resolution FlagSet::ResolveAt(
+    std::string_view flag_key, FlagType type, const EvaluationContext& context,
+    absl::FunctionRef<std::int64_t()> unix_seconds) const {
   Resolution r;
   const int index = impl_->Find(flag_key);
   if (index < 0) {
@@ -353,10 +370,7 @@ Resolution FlagSet::Resolve(std::string_view flag_key, FlagType type,
   int variant = flag.default_variant;
   r.reason = Reason::kStatic;
   if (flag.targeting != nullptr) {
-    flags_internal::EvalEnv env;
-    env.context = &context;
-    env.flag_key = &flag.key_value;
-    env.unix_seconds = unix_seconds;
+    const flags_internal::EvalEnv env{&context, &flag.key_value, unix_seconds};
     Datum result;
     std::string error;
     if (!flags_internal::EvaluateRule(*flag.targeting, env, &result, &error)) {

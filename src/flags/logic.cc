@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -390,7 +391,7 @@ class Evaluator {
       case Op::kNotNot: {
         bool truthy = false;
         if (!node.args.empty()) truthy = Truthy(Eval(node.args[0], data).get());
-        return Datum::Own(Value(node.op == Op::kNot ? !truthy : truthy));
+        return Datum::Bool(node.op == Op::kNot ? !truthy : truthy);
       }
       case Op::kAnd:
       case Op::kOr: {
@@ -470,7 +471,7 @@ class Evaluator {
   Datum FlagdObject() const {
     Value flagd = Value::Object();
     flagd.Set("flagKey", *env_.flag_key);
-    flagd.Set("timestamp", Value(env_.unix_seconds));
+    flagd.Set("timestamp", Value(UnixSeconds()));
     return Datum::Own(std::move(flagd));
   }
 
@@ -488,18 +489,22 @@ class Evaluator {
     std::size_t i = 0;
     const Value* current = data;
     if (data == nullptr) {
-      const std::string& head = path[0];
-      if (head == "targetingKey" && env_.context->has_targeting_key()) {
+      // string_view comparisons check the length first; comparing a
+      // std::string with a C string would strlen() it on every evaluation.
+      const std::string_view head = path[0];
+      if (head == std::string_view("targetingKey") &&
+          env_.context->has_targeting_key()) {
         current = &env_.context->targeting_key();
-      } else if (head == "$flagd") {
+      } else if (head == std::string_view("$flagd")) {
         if (path.size() == 1) {
           *owned = FlagdObject().Take();
           return owned;
         }
         if (path.size() != 2) return nullptr;
-        if (path[1] == "flagKey") return env_.flag_key;
-        if (path[1] == "timestamp") {
-          *owned = Value(env_.unix_seconds);
+        const std::string_view member = path[1];
+        if (member == std::string_view("flagKey")) return env_.flag_key;
+        if (member == std::string_view("timestamp")) {
+          *owned = Value(UnixSeconds());
           return owned;
         }
         return nullptr;
@@ -593,10 +598,10 @@ class Evaluator {
       if (!ComparePair(prev.get(), current.get(), cmp, &result)) {
         return Datum();
       }
-      if (!result) return Datum::Own(Value(false));
+      if (!result) return Datum::Bool(false);
       prev = std::move(current);
     }
-    return Datum::Own(Value(true));
+    return Datum::Bool(true);
   }
 
   Datum StrictCompare(const Node& node, const Value* data, bool equal) {
@@ -609,15 +614,15 @@ class Evaluator {
     } else {
       same = a.get() == b.get();
     }
-    return Datum::Own(Value(equal ? same : !same));
+    return Datum::Bool(equal ? same : !same);
   }
 
   Datum EvalIn(const Node& node, const Value* data) {
-    if (node.args.size() < 2) return Datum::Own(Value(false));
+    if (node.args.size() < 2) return Datum::Bool(false);
     Datum item = Eval(node.args[0], data);
     Datum container = Eval(node.args[1], data);
     const Value& c = container.get();
-    if (!Truthy(c) && !IsContainer(c)) return Datum::Own(Value(false));
+    if (!Truthy(c) && !IsContainer(c)) return Datum::Bool(false);
     if (c.is_string()) {
       if (item.get().is_string()) {
         return Datum::Own(
@@ -631,9 +636,9 @@ class Evaluator {
     }
     if (c.is_array()) {
       for (const Value& element : c.array_value()) {
-        if (SameValueZero(element, item.get())) return Datum::Own(Value(true));
+        if (SameValueZero(element, item.get())) return Datum::Bool(true);
       }
-      return Datum::Own(Value(false));
+      return Datum::Bool(false);
     }
     return Fail("'in' needs an array or a string");
   }
@@ -801,12 +806,11 @@ class Evaluator {
       case Op::kAll: {
         // flagd's compiled JSON Logic: an empty array is false, while a
         // missing (null) selector is vacuously true.
-        if (elements.empty())
-          return Datum::Own(Value(!selector.get().is_array()));
+        if (elements.empty()) return Datum::Bool(!selector.get().is_array());
         for (const Value& element : elements) {
-          if (!Truthy(apply(element).get())) return Datum::Own(Value(false));
+          if (!Truthy(apply(element).get())) return Datum::Bool(false);
         }
-        return Datum::Own(Value(true));
+        return Datum::Bool(true);
       }
       default: {  // some / none
         bool any = false;
@@ -816,7 +820,7 @@ class Evaluator {
             break;
           }
         }
-        return Datum::Own(Value(node.op == Op::kSome ? any : !any));
+        return Datum::Bool(node.op == Op::kSome ? any : !any);
       }
     }
   }
@@ -942,7 +946,7 @@ class Evaluator {
     AppendJsString(op.get(), &op_text);
     const auto result = CompareSemVer(left.get(), op_text, right.get());
     if (!result.has_value()) return Datum();
-    return Datum::Own(Value(*result));
+    return Datum::Bool(*result);
   }
 
   Datum EvalAffix(const Node& node, const Value* data) {
@@ -958,10 +962,18 @@ class Evaluator {
                   ? s.compare(0, a.size(), a) == 0
                   : s.compare(s.size() - a.size(), a.size(), a) == 0;
     }
-    return Datum::Own(Value(match));
+    return Datum::Bool(match);
+  }
+
+  // $flagd.timestamp: read from the environment on first use, then the same
+  // for the rest of the evaluation.
+  std::int64_t UnixSeconds() const {
+    if (!unix_seconds_.has_value()) unix_seconds_ = env_.unix_seconds();
+    return *unix_seconds_;
   }
 
   const EvalEnv& env_;
+  mutable std::optional<std::int64_t> unix_seconds_;
   bool failed_ = false;
   std::string error_;
 };
@@ -984,6 +996,17 @@ bool EvaluateRule(const Node& rule, const EvalEnv& env, Datum* result,
   }
   *result = std::move(datum);
   return true;
+}
+
+const Value& NullValue() {
+  static const Value* const kNull = new Value();
+  return *kNull;
+}
+
+const Value& BoolValue(bool b) {
+  static const Value* const kTrue = new Value(true);
+  static const Value* const kFalse = new Value(false);
+  return b ? *kTrue : *kFalse;
 }
 
 bool Truthy(const Value& value) {

@@ -11,10 +11,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "keel/flags/evaluation.h"
 #include "keel/flags/value.h"
@@ -83,9 +85,16 @@ struct Node {
 absl::StatusOr<Node> CompileRule(const nlohmann::json& rule,
                                  const nlohmann::json* evaluators);
 
-// A value produced by evaluation: borrowed or owned.
+// Immutable shared values that results borrow instead of building one.
+const flags::Value& NullValue();
+const flags::Value& BoolValue(bool b);
+
+// A value produced by evaluation: borrowed or owned. Most results borrow (a
+// context attribute, a literal of the rule, a shared true/false), so the
+// common path builds and destroys no Value.
 class Datum {
  public:
+  // null.
   Datum() = default;
   static Datum Ref(const flags::Value* value) {
     Datum d;
@@ -94,20 +103,25 @@ class Datum {
   }
   static Datum Own(flags::Value value) {
     Datum d;
-    d.owned_ = std::move(value);
+    d.owned_.emplace(std::move(value));
     return d;
   }
+  static Datum Bool(bool b) { return Ref(&BoolValue(b)); }
   const flags::Value& get() const noexcept {
-    return ref_ != nullptr ? *ref_ : owned_;
+    if (ref_ != nullptr) return *ref_;
+    return owned_.has_value() ? *owned_ : NullValue();
   }
   // True if the value is borrowed (its address outlives this Datum).
   bool borrowed() const noexcept { return ref_ != nullptr; }
   // Moves the value out (copying if borrowed).
-  flags::Value Take() && { return ref_ != nullptr ? *ref_ : std::move(owned_); }
+  flags::Value Take() && {
+    if (ref_ != nullptr) return *ref_;
+    return owned_.has_value() ? std::move(*owned_) : flags::Value();
+  }
 
  private:
   const flags::Value* ref_ = nullptr;
-  flags::Value owned_;
+  std::optional<flags::Value> owned_;
 };
 
 // What targeting rules see besides the context.
@@ -115,7 +129,9 @@ struct EvalEnv {
   const flags::EvaluationContext* context = nullptr;
   // The flag key as a string Value ($flagd.flagKey).
   const flags::Value* flag_key = nullptr;
-  std::int64_t unix_seconds = 0;
+  // $flagd.timestamp, called only if a rule reads it (a clock read is a
+  // sizeable share of a short rule's cost).
+  absl::FunctionRef<std::int64_t()> unix_seconds;
 };
 
 // Evaluates `rule`. Returns false if an operation failed the way JSON Logic

@@ -157,10 +157,7 @@ Resolution FlagProvider::Resolve(std::string_view flag_key, FlagType type,
     r.error_message = "no flag configuration has been loaded yet";
     return r;
   }
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_->WallNow())
-          .count();
-  Resolution r = snapshot->set->Resolve(flag_key, type, context, now);
+  Resolution r = snapshot->set->Resolve(flag_key, type, context, *clock_);
   snapshot->Count(r);
   return r;
 }

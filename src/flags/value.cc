@@ -10,25 +10,57 @@
 
 namespace keel::flags {
 
+namespace {
+
+// What the accessors of a Value of another kind return.
+const std::string& EmptyString() {
+  static const std::string* const kEmpty = new std::string();
+  return *kEmpty;
+}
+const Value::ArrayType& EmptyArray() {
+  static const Value::ArrayType* const kEmpty = new Value::ArrayType();
+  return *kEmpty;
+}
+const Value::ObjectType& EmptyObject() {
+  static const Value::ObjectType* const kEmpty = new Value::ObjectType();
+  return *kEmpty;
+}
+
+}  // namespace
+
+const std::string& Value::string_value() const noexcept {
+  const std::string* s = std::get_if<std::string>(&data_);
+  return s != nullptr ? *s : EmptyString();
+}
+
+const Value::ArrayType& Value::array_value() const noexcept {
+  const ArrayType* a = std::get_if<ArrayType>(&data_);
+  return a != nullptr ? *a : EmptyArray();
+}
+
+const Value::ObjectType& Value::object_value() const noexcept {
+  const ObjectType* o = std::get_if<ObjectType>(&data_);
+  return o != nullptr ? *o : EmptyObject();
+}
+
 Value Value::Array(ArrayType elements) {
   Value v;
-  v.kind_ = Kind::kArray;
-  v.array_ = std::move(elements);
+  v.data_.emplace<ArrayType>(std::move(elements));
   return v;
 }
 
 Value Value::Object(ObjectType members) {
   Value v;
-  v.kind_ = Kind::kObject;
+  ObjectType& out = v.data_.emplace<ObjectType>();
   // Stable sort keeps insertion order among equal keys; the last one wins.
   std::stable_sort(
       members.begin(), members.end(),
       [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& member : members) {
-    if (!v.object_.empty() && v.object_.back().first == member.first) {
-      v.object_.back().second = std::move(member.second);
+    if (!out.empty() && out.back().first == member.first) {
+      out.back().second = std::move(member.second);
     } else {
-      v.object_.push_back(std::move(member));
+      out.push_back(std::move(member));
     }
   }
   return v;
@@ -58,50 +90,40 @@ std::string Value::ToJson() const {
 }
 
 const Value* Value::Find(std::string_view key) const noexcept {
-  if (kind_ != Kind::kObject) return nullptr;
+  const ObjectType* members = std::get_if<ObjectType>(&data_);
+  if (members == nullptr) return nullptr;
   auto it = std::lower_bound(
-      object_.begin(), object_.end(), key,
+      members->begin(), members->end(), key,
       [](const auto& member, std::string_view k) { return member.first < k; });
-  if (it == object_.end() || it->first != key) return nullptr;
+  if (it == members->end() || it->first != key) return nullptr;
   return &it->second;
 }
 
 Value& Value::Set(std::string_view key, Value value) {
-  if (kind_ != Kind::kObject) *this = Object();
+  ObjectType* members = std::get_if<ObjectType>(&data_);
+  if (members == nullptr) members = &data_.emplace<ObjectType>();
   auto it = std::lower_bound(
-      object_.begin(), object_.end(), key,
+      members->begin(), members->end(), key,
       [](const auto& member, std::string_view k) { return member.first < k; });
-  if (it != object_.end() && it->first == key) {
+  if (it != members->end() && it->first == key) {
     it->second = std::move(value);
   } else {
-    object_.emplace(it, std::string(key), std::move(value));
+    members->emplace(it, std::string(key), std::move(value));
   }
   return *this;
 }
 
 Value& Value::Append(Value value) {
-  if (kind_ != Kind::kArray) *this = Array();
-  array_.push_back(std::move(value));
+  ArrayType* elements = std::get_if<ArrayType>(&data_);
+  if (elements == nullptr) elements = &data_.emplace<ArrayType>();
+  elements->push_back(std::move(value));
   return *this;
 }
 
 bool operator==(const Value& a, const Value& b) {
-  if (a.kind_ != b.kind_) return false;
-  switch (a.kind_) {
-    case Value::Kind::kNull:
-      return true;
-    case Value::Kind::kBool:
-      return a.bool_ == b.bool_;
-    case Value::Kind::kNumber:
-      return a.number_ == b.number_;
-    case Value::Kind::kString:
-      return a.string_ == b.string_;
-    case Value::Kind::kArray:
-      return a.array_ == b.array_;
-    case Value::Kind::kObject:
-      return a.object_ == b.object_;
-  }
-  return false;
+  // std::variant's == compares alternatives with their own ==: doubles as
+  // IEEE (NaN never equal), arrays and objects element-wise.
+  return a.data_ == b.data_;
 }
 
 }  // namespace keel::flags

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "keel/base/clock.h"
 #include "keel/base/hash.h"
 #include "keel/flags/evaluation.h"
 #include "keel/flags/value.h"
@@ -406,6 +407,42 @@ TEST(EvaluationContextTest, FromJsonAndMerge) {
   EXPECT_EQ(merged.targeting_key().string_value(), "k2");
   EXPECT_EQ(merged.Find("a")->number_value(), 2);
   EXPECT_TRUE(merged.Find("b")->Find("c")->bool_value());
+}
+
+// A clock that counts wall-time reads.
+class CountingClock final : public Clock {
+ public:
+  MonoTime Now() const noexcept override { return MonoTime(0); }
+  std::chrono::nanoseconds WallNow() const noexcept override {
+    ++wall_reads;
+    return std::chrono::seconds(kNow);
+  }
+  mutable int wall_reads = 0;
+};
+
+TEST(FlagSetTest, ClockIsReadOnlyWhenARuleReadsTheTimestamp) {
+  const std::string doc = R"({"flags":{
+    "static":{"state":"ENABLED","variants":{"a":"a"},"defaultVariant":"a"},
+    "targeted":{"state":"ENABLED","variants":{"a":"a","b":"b"},
+      "defaultVariant":"a","targeting":{"if":[{"==":[{"var":"plan"},"pro"]},"b","a"]}},
+    "timed":{"state":"ENABLED","variants":{"a":"a","b":"b"},"defaultVariant":"a",
+      "targeting":{"if":[{"and":[
+        {">=":[{"var":"$flagd.timestamp"},1700000000]},
+        {"<":[{"var":"$flagd.timestamp"},1700000001]}]},"b","a"]}}}})";
+  auto set = FlagSet::Parse(doc);
+  ASSERT_TRUE(set.ok()) << set.status();
+  CountingClock clock;
+  EvaluationContext ctx;
+  ctx.Set("plan", "pro");
+  EXPECT_EQ((*set)->Resolve("static", FlagType::kString, ctx, clock).variant,
+            "a");
+  EXPECT_EQ((*set)->Resolve("targeted", FlagType::kString, ctx, clock).variant,
+            "b");
+  EXPECT_EQ(clock.wall_reads, 0);
+  // Two reads of $flagd.timestamp in one evaluation see one clock read.
+  EXPECT_EQ((*set)->Resolve("timed", FlagType::kString, ctx, clock).variant,
+            "b");
+  EXPECT_EQ(clock.wall_reads, 1);
 }
 
 }  // namespace

@@ -158,7 +158,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "keel/base/clock.h"
 #include "keel/flags/evaluation.h"
 #include "keel/flags/value.h"
 
@@ -215,6 +217,11 @@ class FlagSet {
   Resolution Resolve(std::string_view flag_key, FlagType type,
                      const EvaluationContext& context,
                      std::int64_t unix_seconds) const;
+  // As above with $flagd.timestamp taken from `clock.WallNow()`, read only
+  // when the flag has targeting: a static flag costs no clock read.
+  Resolution Resolve(std::string_view flag_key, FlagType type,
+                     const EvaluationContext& context,
+                     const Clock& clock) const;
 
   // Number of flags; flags are indexed 0..flag_count()-1 in key order.
   int flag_count() const noexcept;
@@ -236,6 +243,11 @@ class FlagSet {
 
  private:
   explicit FlagSet(std::unique_ptr<Impl> impl);
+  // Both Resolve() forms; `unix_seconds` is called at most once, and only
+  // when the flag's targeting runs.
+  Resolution ResolveAt(std::string_view flag_key, FlagType type,
+                       const EvaluationContext& context,
+                       absl::FunctionRef<std::int64_t()> unix_seconds) const;
   std::unique_ptr<Impl> impl_;
 };
 

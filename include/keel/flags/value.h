@@ -27,6 +27,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -56,20 +57,21 @@ class Value {
 
   // null.
   Value() = default;
-  Value(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
-  Value(bool b) : kind_(Kind::kBool), bool_(b) {}        // NOLINT
-  Value(double d) : kind_(Kind::kNumber), number_(d) {}  // NOLINT
+  Value(std::nullptr_t) {}       // NOLINT(google-explicit-constructor)
+  Value(bool b) : data_(b) {}    // NOLINT(google-explicit-constructor)
+  Value(double d) : data_(d) {}  // NOLINT(google-explicit-constructor)
   // Any integer type other than bool becomes a number.
   template <typename T,
             std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>,
                              int> = 0>
   Value(T i)  // NOLINT(google-explicit-constructor)
-      : kind_(Kind::kNumber), number_(static_cast<double>(i)) {}
-  Value(const char* s) : kind_(Kind::kString), string_(s) {}  // NOLINT
+      : data_(static_cast<double>(i)) {}
+  Value(const char* s)  // NOLINT(google-explicit-constructor)
+      : data_(std::in_place_type<std::string>, s) {}
   Value(std::string s)  // NOLINT(google-explicit-constructor)
-      : kind_(Kind::kString), string_(std::move(s)) {}
+      : data_(std::in_place_type<std::string>, std::move(s)) {}
   Value(std::string_view s)  // NOLINT(google-explicit-constructor)
-      : kind_(Kind::kString), string_(s) {}
+      : data_(std::in_place_type<std::string>, s) {}
 
   // An array value holding `elements`.
   static Value Array(ArrayType elements = {});
@@ -85,23 +87,27 @@ class Value {
   std::string ToJson() const;
 
   // The JSON type.
-  Kind kind() const noexcept { return kind_; }
-  bool is_null() const noexcept { return kind_ == Kind::kNull; }
-  bool is_bool() const noexcept { return kind_ == Kind::kBool; }
-  bool is_number() const noexcept { return kind_ == Kind::kNumber; }
-  bool is_string() const noexcept { return kind_ == Kind::kString; }
-  bool is_array() const noexcept { return kind_ == Kind::kArray; }
-  bool is_object() const noexcept { return kind_ == Kind::kObject; }
+  Kind kind() const noexcept { return static_cast<Kind>(data_.index()); }
+  bool is_null() const noexcept { return kind() == Kind::kNull; }
+  bool is_bool() const noexcept { return kind() == Kind::kBool; }
+  bool is_number() const noexcept { return kind() == Kind::kNumber; }
+  bool is_string() const noexcept { return kind() == Kind::kString; }
+  bool is_array() const noexcept { return kind() == Kind::kArray; }
+  bool is_object() const noexcept { return kind() == Kind::kObject; }
 
   // Typed accessors. Each returns a neutral value (false, 0, empty) when the
   // kind differs, so reading never fails.
-  bool bool_value() const noexcept { return kind_ == Kind::kBool && bool_; }
-  double number_value() const noexcept {
-    return kind_ == Kind::kNumber ? number_ : 0.0;
+  bool bool_value() const noexcept {
+    const bool* b = std::get_if<bool>(&data_);
+    return b != nullptr && *b;
   }
-  const std::string& string_value() const noexcept { return string_; }
-  const ArrayType& array_value() const noexcept { return array_; }
-  const ObjectType& object_value() const noexcept { return object_; }
+  double number_value() const noexcept {
+    const double* d = std::get_if<double>(&data_);
+    return d != nullptr ? *d : 0.0;
+  }
+  const std::string& string_value() const noexcept;
+  const ArrayType& array_value() const noexcept;
+  const ObjectType& object_value() const noexcept;
 
   // The member `key` of an object value, or nullptr (also for non-objects).
   // Complexity: O(log members).
@@ -119,12 +125,12 @@ class Value {
   friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
 
  private:
-  Kind kind_ = Kind::kNull;
-  bool bool_ = false;
-  double number_ = 0.0;
-  std::string string_;
-  ArrayType array_;
-  ObjectType object_;
+  // One alternative per Kind, in Kind's order. A variant rather than a member
+  // per kind: targeting rules create and drop Values on every evaluation, and
+  // constructing, assigning and destroying a variant touches one alternative
+  // instead of a string and two vectors.
+  std::variant<std::monostate, bool, double, std::string, ArrayType, ObjectType>
+      data_;
 };
 
 }  // namespace keel::flags
