@@ -67,6 +67,9 @@ class KeelConan(ConanFile):
         if self.options.with_postgres:
             # keel/postgres headers hand out pqxx::connection; libpqxx 8 needs C++20.
             self.requires("libpqxx/[>=7.10 <7.11]", transitive_headers=True)
+            # keel::postgres calls libpq directly (PQtransactionStatus); the
+            # range must admit the libpq that libpqxx itself requires.
+            self.requires("libpq/[>=13 <19]")
         if self.options.with_httplib:
             # keel/httplib headers take httplib::Server.
             self.requires("cpp-httplib/[>=0.11 <1]", transitive_headers=True)
@@ -124,15 +127,15 @@ class KeelConan(ConanFile):
             core.system_libs = ["pthread"]
 
         backends = (
-            ("redis", self.options.with_redis, "hiredis::hiredis"),
-            ("postgres", self.options.with_postgres, "libpqxx::libpqxx"),
-            ("httplib", self.options.with_httplib, "cpp-httplib::cpp-httplib"),
+            ("redis", self.options.with_redis, ["hiredis::hiredis"]),
+            ("postgres", self.options.with_postgres, ["libpqxx::libpqxx", "libpq::libpq"]),
+            ("httplib", self.options.with_httplib, ["cpp-httplib::cpp-httplib"]),
         )
-        for component, enabled, dependency in backends:
+        for component, enabled, dependencies in backends:
             if not enabled:
                 continue
             info = self.cpp_info.components[component]
             info.libs = [f"keel_{component}"]
             info.set_property("cmake_target_name", f"keel::{component}")
             info.set_property("pkg_config_name", f"keel-{component}")
-            info.requires = ["core", dependency]
+            info.requires = ["core"] + dependencies

@@ -3,7 +3,7 @@
 # cpp-httplib). Each macro defines the canonical imported target that vcpkg and
 # Conan builds also provide, so keel's targets link one name everywhere:
 #   keel_find_hiredis()  -> hiredis::hiredis
-#   keel_find_libpqxx()  -> libpqxx::pqxx
+#   keel_find_libpqxx()  -> libpqxx::pqxx, and PostgreSQL::PostgreSQL (libpq)
 #   keel_find_httplib()  -> httplib::httplib
 # This file is installed with keel; keelConfig.cmake uses it for find_dependency.
 # Each macro takes REQUIRED to fail configuration when nothing is found, and sets
@@ -50,6 +50,10 @@ macro(keel_find_hiredis)
   endif()
 endmacro()
 
+# keel::postgres also calls libpq itself (PQtransactionStatus, which libpqxx
+# does not expose), and not every libpqxx package passes libpq on to its
+# consumers, so libpq is found with libpqxx: CMake's FindPostgreSQL (which
+# vcpkg's libpq and Conan's CMakeDeps also serve) first, pkg-config second.
 macro(keel_find_libpqxx)
   set(_keel_required OFF)
   if("${ARGN}" STREQUAL "REQUIRED")
@@ -61,8 +65,14 @@ macro(keel_find_libpqxx)
   if(NOT TARGET libpqxx::pqxx)
     _keel_pkg_config_target(libpqxx::pqxx libpqxx ${_keel_required})
   endif()
+  if(NOT TARGET PostgreSQL::PostgreSQL)
+    find_package(PostgreSQL QUIET)
+  endif()
+  if(NOT TARGET PostgreSQL::PostgreSQL)
+    _keel_pkg_config_target(PostgreSQL::PostgreSQL libpq ${_keel_required})
+  endif()
   set(keel_libpqxx_FOUND FALSE)
-  if(TARGET libpqxx::pqxx)
+  if(TARGET libpqxx::pqxx AND TARGET PostgreSQL::PostgreSQL)
     set(keel_libpqxx_FOUND TRUE)
   endif()
 endmacro()

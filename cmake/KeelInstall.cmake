@@ -32,6 +32,9 @@ set(_keel_dep_target_httplib httplib::httplib)
 set(_keel_pc_dep_redis hiredis)
 set(_keel_pc_dep_postgres libpqxx)
 set(_keel_pc_dep_httplib cpp-httplib)
+# pkg-config modules a component's sources call without its headers exposing
+# them (private: Requires.private, or Requires for a static library).
+set(_keel_pc_private_deps_postgres libpq)
 
 # A backend dependency that keel links PUBLIC (its types appear in keel's headers)
 # is needed by every consumer; a PRIVATE one only by consumers of a static keel.
@@ -110,6 +113,12 @@ function(_keel_install_pkg_config component)
     else()
       set(private_deps ${module})
     endif()
+    foreach(extra IN LISTS _keel_pc_private_deps_${component})
+      _keel_pc_module_exists(${extra} extra_exists)
+      if(extra_exists)
+        list(APPEND private_deps ${extra})
+      endif()
+    endforeach()
   endif()
   if(type STREQUAL "STATIC_LIBRARY")
     list(APPEND requires ${private_deps})

@@ -1,5 +1,6 @@
 #include "keel/postgres/connection.h"
 
+#include <libpq-fe.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -84,6 +85,39 @@ absl::StatusOr<HostPort> ParseHost(std::string_view entry) {
     }
   }
   return hp;
+}
+
+#if PQXX_VERSION_MAJOR < 7
+// libpqxx 6.4 keeps its PGconn* in the private member
+// pqxx::connection_base::m_conn and has no accessor for it (7.x has
+// release_raw_connection(), used below). Naming a private member in an
+// explicit template instantiation is allowed ([temp.explicit]), which is the
+// one standard way to read it; a libpqxx without that member or with another
+// type for it fails to compile here rather than misbehave.
+using PqMember = pqxx::internal::pq::PGconn* pqxx::connection_base::*;
+PqMember PqMemberPointer();
+template <PqMember kMember>
+struct PqMemberAccess {
+  friend PqMember PqMemberPointer() { return kMember; }
+};
+template struct PqMemberAccess<&pqxx::connection_base::m_conn>;
+#endif
+
+// Opens the libpqxx connection and returns it with its libpq handle.
+std::unique_ptr<pqxx::connection> OpenConnection(
+    const std::string& conninfo, pqxx::internal::pq::PGconn** pq) {
+#if PQXX_VERSION_MAJOR < 7
+  auto connection = std::make_unique<pqxx::connection>(conninfo);
+  *pq = (*connection).*PqMemberPointer();
+  return connection;
+#else
+  // 7.x: take the handle out and give it to a new connection object, which
+  // owns it from then on and never replaces it (7.x does not reconnect).
+  pqxx::connection opened(conninfo);
+  *pq = std::move(opened).release_raw_connection();
+  return std::unique_ptr<pqxx::connection>(
+      new pqxx::connection(pqxx::connection::seize_raw_connection(*pq)));
+#endif
 }
 
 bool OneOf(std::string_view value,
@@ -180,8 +214,9 @@ absl::StatusOr<std::string> BuildConnectionString(
   return out;
 }
 
-Connection::Connection(std::unique_ptr<pqxx::connection> connection)
-    : connection_(std::move(connection)) {}
+Connection::Connection(std::unique_ptr<pqxx::connection> connection,
+                       pqxx::internal::pq::PGconn* pq)
+    : connection_(std::move(connection)), pq_(pq) {}
 
 Connection::~Connection() = default;
 
@@ -189,7 +224,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
     const ConnectionOptions& options) {
   KEEL_ASSIGN_OR_RETURN(std::string conninfo, BuildConnectionString(options));
   try {
-    auto connection = std::make_unique<pqxx::connection>(conninfo);
+    pqxx::internal::pq::PGconn* pq = nullptr;
+    std::unique_ptr<pqxx::connection> connection =
+        OpenConnection(conninfo, &pq);
 #if PQXX_VERSION_MAJOR < 7
     // libpqxx 6.4 would otherwise reconnect silently on the next use after a
     // failure, dropping session state mid-transaction. Deprecated there, absent
@@ -199,7 +236,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
     connection->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
 #endif
-    return std::unique_ptr<Connection>(new Connection(std::move(connection)));
+    return std::unique_ptr<Connection>(
+        new Connection(std::move(connection), pq));
   } catch (const std::exception& e) {
     return StatusFromException(e);
   }
@@ -239,6 +277,57 @@ absl::Status Connection::Ping() {
   } catch (const std::exception& e) {
     return StatusFromException(e);
   }
+}
+
+Connection::TransactionStatus Connection::transaction_status() const {
+  // A closed libpqxx connection may have freed the handle.
+  if (pq_ == nullptr || !connection_->is_open()) {
+    return TransactionStatus::kUnknown;
+  }
+  switch (PQtransactionStatus(pq_)) {
+    case PQTRANS_IDLE:
+      return TransactionStatus::kIdle;
+    case PQTRANS_ACTIVE:
+      return TransactionStatus::kActive;
+    case PQTRANS_INTRANS:
+      return TransactionStatus::kInTransaction;
+    case PQTRANS_INERROR:
+      return TransactionStatus::kInError;
+    case PQTRANS_UNKNOWN:
+      break;
+  }
+  return TransactionStatus::kUnknown;
+}
+
+absl::Status Connection::ResetSession() {
+  switch (transaction_status()) {
+    case TransactionStatus::kIdle:
+      return absl::OkStatus();
+    case TransactionStatus::kActive:
+      return absl::FailedPreconditionError(
+          "postgres: a command is still in progress on the connection "
+          "(unfinished COPY or pipeline)");
+    case TransactionStatus::kUnknown:
+      return absl::UnavailableError("postgres: the connection is bad");
+    case TransactionStatus::kInTransaction:
+    case TransactionStatus::kInError:
+      break;
+  }
+  try {
+    // libpqxx refuses this while one of its transaction objects is still
+    // open on the connection (usage_error -> kFailedPrecondition): rolling
+    // back under that object would leave it to run its own ROLLBACK later,
+    // on whatever the connection is doing by then.
+    pqxx::nontransaction tx(*connection_);
+    tx.exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    return StatusFromException(e);
+  }
+  if (transaction_status() != TransactionStatus::kIdle) {
+    return absl::InternalError(
+        "postgres: the session is still in a transaction after ROLLBACK");
+  }
+  return absl::OkStatus();
 }
 
 int Connection::server_version() const { return connection_->server_version(); }

@@ -45,11 +45,15 @@ class ConnectionFactory final : public pool::Factory<Connection> {
     return conn.IsAlive() && statements_->Sync(conn).ok();
   }
   absl::Status Validate(Connection& conn) override { return conn.Ping(); }
-  // A transaction object aborts on destruction, so a returned connection is
-  // clean unless it died meanwhile.
+  // A transaction object aborts on destruction, but a BEGIN sent through a
+  // nontransaction (or a transaction a caller left open some other way) is
+  // still open on the server: roll it back rather than hand it to the next
+  // caller; a connection that cannot be made clean is discarded.
   absl::Status Reset(Connection& conn) override {
-    return conn.IsAlive() ? absl::OkStatus()
-                          : absl::UnavailableError("postgres: connection lost");
+    if (!conn.IsAlive()) {
+      return absl::UnavailableError("postgres: connection lost");
+    }
+    return conn.ResetSession();
   }
 
  private:

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <string>
 #include <thread>
@@ -257,6 +259,95 @@ TEST_F(PostgresPoolTest, MaxLifetimeAndLeakDetection) {
   EXPECT_EQ(pool->Stats().Closes(pool::CloseReason::kMaxLifetime), 1u);
   ASSERT_TRUE(WithTransaction(*pool, SelectOne).ok());
   EXPECT_EQ(pool->Stats().creates, 2u);
+}
+
+// Rows of `table` seen by a connection outside the pool.
+int RowsOutsideThePool(keel::testing::PostgresServer& server,
+                       const std::string& table) {
+  auto rows = server.Query("SELECT count(*) FROM " + table);
+  if (!rows.ok() || rows->empty() || !(*rows)[0][0].has_value()) return -1;
+  return std::stoi(*(*rows)[0][0]);
+}
+
+TEST_F(PostgresPoolTest, OpenTransactionLeftByACallerIsRolledBackOnRelease) {
+  PoolOptions options = Options("dirty_begin");
+  options.pool.max_size = 1;  // the next lease gets the same connection
+  auto pool = MakePool(options);
+  ASSERT_TRUE(server().Query("CREATE TABLE pool_dirty_begin (v int)").ok());
+  {
+    auto lease = pool->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    pqxx::nontransaction tx((*lease)->raw());
+    tx.exec("BEGIN");
+    tx.exec("INSERT INTO pool_dirty_begin VALUES (1)");
+    ASSERT_EQ((*lease)->transaction_status(),
+              Connection::TransactionStatus::kInTransaction);
+  }  // released with the transaction still open on the server
+  auto next = pool->Acquire();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ((*next)->transaction_status(),
+            Connection::TransactionStatus::kIdle);
+  pqxx::nontransaction tx((*next)->raw());
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM pool_dirty_begin")[0][0].as<int>(),
+            0);
+  // A transaction opened now is the caller's own, not a continuation.
+  EXPECT_EQ(tx.exec("SELECT now() = statement_timestamp()")[0][0].as<bool>(),
+            true);
+  EXPECT_EQ(RowsOutsideThePool(server(), "pool_dirty_begin"), 0);
+  pool::PoolStats stats = pool->Stats();
+  EXPECT_EQ(stats.creates, 1u);  // cleaned, not replaced
+  EXPECT_EQ(stats.TotalCloses(), 0u);
+}
+
+TEST_F(PostgresPoolTest, FailedTransactionLeftByACallerIsRolledBackOnRelease) {
+  PoolOptions options = Options("dirty_failed");
+  options.pool.max_size = 1;
+  auto pool = MakePool(options);
+  ASSERT_TRUE(server().Query("CREATE TABLE pool_dirty_failed (v int)").ok());
+  {
+    auto lease = pool->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    pqxx::nontransaction tx((*lease)->raw());
+    tx.exec("BEGIN");
+    tx.exec("INSERT INTO pool_dirty_failed VALUES (1)");
+    EXPECT_THROW(tx.exec("SELECT * FROM no_such_table"), pqxx::sql_error);
+    ASSERT_EQ((*lease)->transaction_status(),
+              Connection::TransactionStatus::kInError);
+  }
+  // Without the rollback every statement would fail with "current
+  // transaction is aborted" (SQLSTATE 25P02).
+  EXPECT_TRUE(WithTransaction(*pool, SelectOne).ok());
+  EXPECT_EQ(RowsOutsideThePool(server(), "pool_dirty_failed"), 0);
+  EXPECT_EQ(pool->Stats().TotalCloses(), 0u);
+}
+
+TEST_F(PostgresPoolTest, IdleInTransactionBackendsDoNotOutliveTheLease) {
+  PoolOptions options = Options("dirty_locks");
+  options.pool.max_size = 1;
+  auto pool = MakePool(options);
+  ASSERT_TRUE(server()
+                  .Query("CREATE TABLE pool_dirty_locks (id int primary key)")
+                  .ok());
+  ASSERT_TRUE(server().Query("INSERT INTO pool_dirty_locks VALUES (1)").ok());
+  {
+    auto lease = pool->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    pqxx::nontransaction tx((*lease)->raw());
+    tx.exec("BEGIN");
+    tx.exec("SELECT * FROM pool_dirty_locks WHERE id = 1 FOR UPDATE");
+  }
+  // The row lock went with the rollback: another session can take it at
+  // once (NOWAIT fails instead of blocking if it is still held).
+  EXPECT_TRUE(server()
+                  .Query("BEGIN; SELECT * FROM pool_dirty_locks WHERE id = 1 "
+                         "FOR UPDATE NOWAIT; COMMIT")
+                  .ok());
+  auto states = server().Query(
+      "SELECT state FROM pg_stat_activity WHERE application_name = "
+      "'dirty_locks'");
+  ASSERT_TRUE(states.ok()) << states.status();
+  ASSERT_EQ(states->size(), 1u);
+  EXPECT_EQ((*states)[0][0], std::optional<std::string>("idle"));
 }
 
 TEST_F(PostgresPoolTest, FailFastStartupReportsBadCredentials) {

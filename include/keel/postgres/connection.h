@@ -21,6 +21,10 @@
 //   if (!connection.ok()) return connection.status();
 //   pqxx::work tx((*connection)->raw());
 //
+// A pool that hands the connection from caller to caller calls
+// ResetSession() between them, so that a transaction one caller left open
+// never leaks into the next (keel::postgres::Pool does).
+//
 // libpqxx types appear here on purpose: running queries needs a real
 // `pqxx::connection`, so keel::postgres links libpqxx publicly.
 //
@@ -123,6 +127,30 @@ class Connection {
   // decide what a failure means.
   absl::Status Ping();
 
+  // Where the session stands with respect to transactions, as libpq last saw
+  // it (the status byte of the server's latest ReadyForQuery): no round trip,
+  // no system call.
+  enum class TransactionStatus {
+    kIdle,           // outside any transaction block
+    kActive,         // a command is still running (unfinished COPY, pipeline)
+    kInTransaction,  // inside a transaction block (BEGIN without COMMIT)
+    kInError,        // inside a failed transaction block (needs ROLLBACK)
+    kUnknown,        // the connection is bad or closed
+  };
+  TransactionStatus transaction_status() const;
+
+  // Makes the session safe to hand to another caller: an open or failed
+  // transaction block (e.g. a BEGIN sent through a pqxx::nontransaction, or a
+  // transaction that was never committed) is rolled back, so its changes are
+  // gone and its locks released. Costs nothing when the session is idle, one
+  // round trip otherwise. Session settings (SET, temporary tables) are kept,
+  // as in any session pool. Errors, after which the connection must not be
+  // reused: kFailedPrecondition when a command is still in progress or a
+  // libpqxx transaction object is still open on the connection (it must be
+  // destroyed before its lease is released), kUnavailable when the
+  // connection is bad, or the mapped error of ROLLBACK.
+  absl::Status ResetSession();
+
   // Server version as an integer, e.g. 150018 for 15.18.
   int server_version() const;
 
@@ -142,9 +170,14 @@ class Connection {
 
  private:
   friend class postgres_internal::StatementRegistry;
-  explicit Connection(std::unique_ptr<pqxx::connection> connection);
+  Connection(std::unique_ptr<pqxx::connection> connection,
+             pqxx::internal::pq::PGconn* pq);
 
   std::unique_ptr<pqxx::connection> connection_;
+  // libpq's handle of connection_, for PQtransactionStatus (libpqxx has no
+  // transaction-status accessor). Owned by connection_; read only while
+  // connection_->is_open(), which is false once libpqxx closed it.
+  pqxx::internal::pq::PGconn* pq_ = nullptr;
   // Statements prepared here, name -> SQL.
   std::map<std::string, std::string, std::less<>> prepared_;
   // How many statements of its pool's registry this connection prepared.
