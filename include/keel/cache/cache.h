@@ -67,7 +67,7 @@
 #include "keel/base/hash.h"
 #include "keel/base/mutex.h"
 #include "keel/base/scheduler.h"
-#include "keel/cache/internal/flat_index.h"
+#include "keel/base/internal/flat_index.h"
 #include "keel/cache/internal/node.h"
 #include "keel/cache/internal/policy.h"
 #include "keel/cache/internal/stats_exporter.h"
@@ -288,7 +288,7 @@ class Cache {
           hash, [&key](const Entry& entry) { return Eq{}(entry.key, key); });
     }
     Mutex mu;
-    cache_internal::FlatIndex<Entry> index ABSL_GUARDED_BY(mu);
+    base_internal::FlatIndex<Entry> index ABSL_GUARDED_BY(mu);
     std::unordered_map<K, std::shared_ptr<Flight>, Hash, Eq> flights
         ABSL_GUARDED_BY(mu);
     cache_internal::Policy policy ABSL_GUARDED_BY(mu);

@@ -1,6 +1,7 @@
-// keel/cache/internal/flat_index.h
+// keel/base/internal/flat_index.h
 //
-// `FlatIndex<T>`: the per-shard hash index of keel's Cache. An
+// `FlatIndex<T>`: the per-shard hash index of keel's Cache and keyed rate
+// limiters. An
 // open-addressing table (linear probing, power-of-two size, load <= 1/2) of
 // {64-bit hash, T*} slots, so a look-up compares hashes stored inline and
 // touches only the matching entry, instead of walking a node-based bucket
@@ -15,8 +16,8 @@
 // Thread safety: none; the owning shard's lock guards it. Does not own the
 // pointed-to objects.
 
-#ifndef KEEL_CACHE_INTERNAL_FLAT_INDEX_H_
-#define KEEL_CACHE_INTERNAL_FLAT_INDEX_H_
+#ifndef KEEL_BASE_INTERNAL_FLAT_INDEX_H_
+#define KEEL_BASE_INTERNAL_FLAT_INDEX_H_
 
 #include <algorithm>
 #include <cstddef>
@@ -24,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-namespace keel::cache_internal {
+namespace keel::base_internal {
 
 template <typename T>
 class FlatIndex {
@@ -115,6 +116,6 @@ class FlatIndex {
   std::size_t size_ = 0;
 };
 
-}  // namespace keel::cache_internal
+}  // namespace keel::base_internal
 
-#endif  // KEEL_CACHE_INTERNAL_FLAT_INDEX_H_
+#endif  // KEEL_BASE_INTERNAL_FLAT_INDEX_H_
