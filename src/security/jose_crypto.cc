@@ -50,18 +50,6 @@ const AlgInfo& Info(JwtAlgorithm alg) {
   return kInfo[static_cast<int>(alg)];
 }
 
-// The digest objects, fetched once: EVP_get_digestbyname returns the
-// process-wide legacy method tables, which OpenSSL 3 maps onto providers.
-const EVP_MD* Digest(const char* name) {
-  static const EVP_MD* const kSha256 = EVP_get_digestbyname("SHA256");
-  static const EVP_MD* const kSha384 = EVP_get_digestbyname("SHA384");
-  static const EVP_MD* const kSha512 = EVP_get_digestbyname("SHA512");
-  const std::string_view n(name);
-  if (n == "SHA256") return kSha256;
-  if (n == "SHA384") return kSha384;
-  return kSha512;
-}
-
 absl::Status KeyError(std::string_view message) {
   return absl::InvalidArgumentError(
       absl::StrCat("key: ", absl::string_view(message.data(), message.size())));
@@ -277,7 +265,15 @@ absl::Status CheckUse(const nlohmann::json& jwk) {
 
 }  // namespace
 
+JoseKeyMaterial::JoseKeyMaterial(JwtAlgorithm alg) : alg_(alg) {
+  for (auto& slot : idle_macs_) slot.store(nullptr, std::memory_order_relaxed);
+}
+
 JoseKeyMaterial::~JoseKeyMaterial() {
+  for (auto& slot : idle_macs_) {
+    EVP_MAC_CTX_free(slot.load(std::memory_order_acquire));
+  }
+  EVP_MD_CTX_free(verify_template_);
   EVP_PKEY_free(pkey_);
   EVP_MAC_CTX_free(mac_);
 }
@@ -293,7 +289,7 @@ absl::StatusOr<std::shared_ptr<const JoseKeyMaterial>> JoseKeyMaterial::Hmac(
     return KeyError(absl::StrCat(AlgName(alg), " secret must be at least ",
                                  info.size, " bytes, got ", secret.size()));
   }
-  std::shared_ptr<JoseKeyMaterial> key(new JoseKeyMaterial());
+  std::shared_ptr<JoseKeyMaterial> key(new JoseKeyMaterial(alg));
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   if (mac != nullptr) key->mac_ = EVP_MAC_CTX_new(mac);
   EVP_MAC_free(mac);
@@ -312,7 +308,7 @@ absl::StatusOr<std::shared_ptr<const JoseKeyMaterial>> JoseKeyMaterial::Hmac(
 
 absl::StatusOr<std::shared_ptr<const JoseKeyMaterial>>
 JoseKeyMaterial::FromPkey(JwtAlgorithm alg, EVP_PKEY* pkey) {
-  std::shared_ptr<JoseKeyMaterial> key(new JoseKeyMaterial());
+  std::shared_ptr<JoseKeyMaterial> key(new JoseKeyMaterial(alg));
   key->pkey_ = pkey;  // freed with `key` on every error path
   const AlgInfo& info = Info(alg);
   switch (info.family) {
@@ -349,54 +345,115 @@ JoseKeyMaterial::FromPkey(JwtAlgorithm alg, EVP_PKEY* pkey) {
       if (!EVP_PKEY_is_a(pkey, "ED25519")) {
         return KeyError("EdDSA needs an Ed25519 key");
       }
-      break;
+      return std::shared_ptr<const JoseKeyMaterial>(std::move(key));
   }
-  return std::shared_ptr<const JoseKeyMaterial>(std::move(key));
-}
-
-bool JoseKeyMaterial::Verify(JwtAlgorithm alg, std::string_view signing_input,
-                             std::string_view signature) const {
-  const AlgInfo& info = Info(alg);
-  const auto* input =
-      reinterpret_cast<const unsigned char*>(signing_input.data());
-  if (info.family == Family::kHmac) {
-    if (mac_ == nullptr || signature.size() != info.size) return false;
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(mac_);
-    unsigned char out[EVP_MAX_MD_SIZE];
-    std::size_t out_len = 0;
-    const bool computed =
-        ctx != nullptr &&
-        EVP_MAC_update(ctx, input, signing_input.size()) == 1 &&
-        EVP_MAC_final(ctx, out, &out_len, sizeof(out)) == 1;
-    EVP_MAC_CTX_free(ctx);
-    return computed && out_len == signature.size() &&
-           CRYPTO_memcmp(out, signature.data(), out_len) == 0;
-  }
-  if (pkey_ == nullptr) return false;
-  const auto* sig = reinterpret_cast<const unsigned char*>(signature.data());
-  std::size_t sig_len = signature.size();
-  unsigned char der[2 * (66 + 3) + 3];
-  if (info.family == Family::kEcdsa) {
-    // Only the fixed-size form is JOSE; anything else (notably DER) fails.
-    if (signature.size() != 2 * info.size) return false;
-    sig_len = RawEcdsaToDer(signature, info.size, der);
-    sig = der;
-  } else if (info.family == Family::kEdDsa && signature.size() != 64) {
-    return false;
-  }
-  EVP_MD_CTX* md_ctx = EVP_MD_CTX_new();
+  key->verify_template_ = EVP_MD_CTX_new();
   EVP_PKEY_CTX* pkey_ctx = nullptr;
-  const EVP_MD* md = info.digest != nullptr ? Digest(info.digest) : nullptr;
-  bool ok = md_ctx != nullptr &&
-            EVP_DigestVerifyInit(md_ctx, &pkey_ctx, md, nullptr, pkey_) == 1;
+  bool ok =
+      key->verify_template_ != nullptr &&
+      EVP_DigestVerifyInit_ex(key->verify_template_, &pkey_ctx, info.digest,
+                              nullptr, nullptr, pkey, nullptr) == 1;
   if (ok && info.family == Family::kPss) {
     // RFC 7518 section 3.5: MGF1 with the same hash, salt = hash length.
     ok =
         EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
   }
-  ok = ok &&
-       EVP_DigestVerify(md_ctx, sig, sig_len, input, signing_input.size()) == 1;
+  if (!ok) {
+    return absl::InternalError(absl::StrCat("key: OpenSSL could not set up ",
+                                            AlgName(alg), " verification"));
+  }
+  return std::shared_ptr<const JoseKeyMaterial>(std::move(key));
+}
+
+EVP_MAC_CTX* JoseKeyMaterial::AcquireMac() const {
+  for (auto& slot : idle_macs_) {
+    // Look before exchanging, so that idle threads do not bounce the line.
+    if (slot.load(std::memory_order_relaxed) == nullptr) continue;
+    EVP_MAC_CTX* ctx = slot.exchange(nullptr, std::memory_order_acquire);
+    if (ctx != nullptr) return ctx;
+  }
+  return EVP_MAC_CTX_dup(mac_);
+}
+
+void JoseKeyMaterial::ReleaseMac(EVP_MAC_CTX* ctx) const {
+  // With no key, EVP_MAC_init restarts HMAC with the key already set
+  // (OpenSSL 3.0 onwards), ready for the next verification.
+  if (EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1) {
+    for (auto& slot : idle_macs_) {
+      EVP_MAC_CTX* expected = nullptr;
+      if (slot.load(std::memory_order_relaxed) == nullptr &&
+          slot.compare_exchange_strong(expected, ctx, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+    }
+  }
+  EVP_MAC_CTX_free(ctx);
+}
+
+bool JoseKeyMaterial::VerifyHmac(std::string_view signing_input,
+                                 std::string_view signature) const {
+  if (mac_ == nullptr || signature.size() != Info(alg_).size) return false;
+  EVP_MAC_CTX* ctx = AcquireMac();
+  if (ctx == nullptr) return false;
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t out_len = 0;
+  const bool computed =
+      EVP_MAC_update(
+          ctx, reinterpret_cast<const unsigned char*>(signing_input.data()),
+          signing_input.size()) == 1 &&
+      EVP_MAC_final(ctx, out, &out_len, sizeof(out)) == 1;
+  if (computed) {
+    ReleaseMac(ctx);
+  } else {
+    EVP_MAC_CTX_free(ctx);  // in an unknown state: never pooled
+  }
+  const bool equal = computed && out_len == signature.size() &&
+                     CRYPTO_memcmp(out, signature.data(), out_len) == 0;
+  OPENSSL_cleanse(out, sizeof(out));
+  return equal;
+}
+
+bool JoseKeyMaterial::Verify(JwtAlgorithm alg, std::string_view signing_input,
+                             std::string_view signature) const {
+  if (alg != alg_) return false;
+  const AlgInfo& info = Info(alg);
+  if (info.family == Family::kHmac) {
+    return VerifyHmac(signing_input, signature);
+  }
+  if (pkey_ == nullptr) return false;
+  const auto* input =
+      reinterpret_cast<const unsigned char*>(signing_input.data());
+  const auto* sig = reinterpret_cast<const unsigned char*>(signature.data());
+  std::size_t sig_len = signature.size();
+  EVP_MD_CTX* md_ctx = EVP_MD_CTX_new();
+  if (md_ctx == nullptr) return false;
+  bool ok = false;
+  if (info.family == Family::kEdDsa) {
+    ok = signature.size() == 64 &&
+         EVP_DigestVerifyInit(md_ctx, nullptr, nullptr, nullptr, pkey_) == 1 &&
+         EVP_DigestVerify(md_ctx, sig, sig_len, input, signing_input.size()) ==
+             1;
+  } else {
+    unsigned char der[2 * (66 + 3) + 3];
+    if (info.family == Family::kEcdsa) {
+      // Only the fixed-size form is JOSE; anything else (notably DER) fails.
+      if (signature.size() != 2 * info.size) {
+        EVP_MD_CTX_free(md_ctx);
+        return false;
+      }
+      sig_len = RawEcdsaToDer(signature, info.size, der);
+      sig = der;
+    }
+    ok = EVP_MD_CTX_copy_ex(md_ctx, verify_template_) == 1;
+    // The copy is used once: Final need not preserve it (saves a context
+    // duplication inside OpenSSL).
+    EVP_MD_CTX_set_flags(md_ctx, EVP_MD_CTX_FLAG_FINALISE);
+    ok = ok &&
+         EVP_DigestVerifyUpdate(md_ctx, input, signing_input.size()) == 1 &&
+         EVP_DigestVerifyFinal(md_ctx, sig, sig_len) == 1;
+  }
   EVP_MD_CTX_free(md_ctx);
   return ok;
 }
