@@ -3,14 +3,15 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
-#include <list>
+#include <memory>
 #include <random>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "keel/base/hash.h"
+#include "keel/base/internal/flat_index.h"
 #include "keel/base/mutex.h"
 #include "keel/base/status_macros.h"
 #include "keel/ratelimit/internal/limiter_metrics.h"
@@ -54,15 +55,21 @@ class KeyedRateLimiter::Impl {
     std::size_t dropped = 0;
     for (Shard& shard : shards_) {
       MutexLock lock(shard.mu);
-      for (auto it = shard.lru.begin(); it != shard.lru.end();) {
-        if (IsIdle(*it, now)) {
-          shard.index.erase(it->key);
-          it = shard.lru.erase(it);
-          ++dropped;
-        } else {
-          ++it;
+      std::size_t i = 0;
+      while (i < shard.ring.size()) {
+        Entry& entry = *shard.ring[i];
+        if (!IsIdle(entry, now)) {
+          ++i;
+          continue;
         }
+        shard.index.Erase(entry.hash, &entry);
+        // The ring's order only decides whose second chance comes first, so
+        // the last entry may fill the gap.
+        shard.ring[i] = std::move(shard.ring.back());
+        shard.ring.pop_back();
+        ++dropped;
       }
+      if (shard.hand >= shard.ring.size()) shard.hand = 0;
     }
     idle_evictions_.fetch_add(dropped, std::memory_order_relaxed);
     return dropped;
@@ -73,7 +80,8 @@ class KeyedRateLimiter::Impl {
     KeySnapshot snapshot;
     for (const Shard& shard : shards_) {
       MutexLock lock(shard.mu);
-      for (const Entry& entry : shard.lru) {
+      for (const std::unique_ptr<Entry>& held : shard.ring) {
+        const Entry& entry = *held;
         snapshot.key = entry.key;
         snapshot.remaining.clear();
         for (std::size_t i = 0; i < limits_.size(); ++i) {
@@ -91,7 +99,7 @@ class KeyedRateLimiter::Impl {
     std::size_t total = 0;
     for (const Shard& shard : shards_) {
       MutexLock lock(shard.mu);
-      total += shard.lru.size();
+      total += shard.ring.size();
     }
     return total;
   }
@@ -146,16 +154,21 @@ class KeyedRateLimiter::Impl {
  private:
   struct Entry {
     std::string key;
-    std::vector<std::int64_t> tats;  // one TAT per limit
+    std::uint64_t hash = 0;
+    // Set when the key is used; the CLOCK hand clears it and evicts only
+    // entries found clear (a second chance for recently used keys).
+    bool referenced = false;
+    absl::InlinedVector<std::int64_t, 2> tats;  // one TAT per limit
   };
-  using Lru = std::list<Entry>;  // most recently used first
+  // Eviction is CLOCK, the classic approximation of LRU: a hit only sets a
+  // flag, where exact LRU would relink a list node on every decision (two
+  // extra cache lines written per call, and most of the cost of a hit).
   struct Shard {
     mutable Mutex mu;
-    Lru lru ABSL_GUARDED_BY(mu);
-    // Keys are views of Entry::key, stable while the entry lives, which
-    // gives allocation-free lookups by std::string_view.
-    std::unordered_map<std::string_view, Lru::iterator> index
-        ABSL_GUARDED_BY(mu);
+    base_internal::FlatIndex<Entry> index ABSL_GUARDED_BY(mu);
+    // Every entry, in CLOCK order; entries are reused in place on eviction.
+    std::vector<std::unique_ptr<Entry>> ring ABSL_GUARDED_BY(mu);
+    std::size_t hand ABSL_GUARDED_BY(mu) = 0;
   };
 
   bool IsIdle(const Entry& entry, std::int64_t now) const {
@@ -165,26 +178,39 @@ class KeyedRateLimiter::Impl {
     return true;
   }
 
+  static Decision Refusal(std::int64_t permits, std::int64_t limit) {
+    Decision d;
+    d.reason = permits < 0 ? DecisionReason::kInvalidPermits
+                           : DecisionReason::kOversize;
+    d.retry_after = kNever;
+    d.limit = limit;
+    return d;
+  }
+
+  // The first limit's decision is built in place in the result (and that in
+  // the caller's): copying a Decision assembled field by field cost a
+  // store-forwarding stall that was a fifth of a decision.
   Decision Decide(std::string_view key, std::int64_t permits,
                   std::int64_t now) {
-    Decision result;
     if (permits < 0 || permits > min_burst_) {
-      result.reason = permits < 0 ? DecisionReason::kInvalidPermits
-                                  : DecisionReason::kOversize;
-      result.retry_after = kNever;
-      result.limit = min_burst_;
-      return result;
+      return Refusal(permits, min_burst_);
     }
-    Shard& shard = shards_[Hash64(key, seed_) % shards_.size()];
+    const std::uint64_t hash = Hash64(key, seed_);
+    // The high half picks the shard (the shard's index probes from the low
+    // bits, which must not be the same for every key of a shard), scaled by a
+    // multiply rather than divided: `shards` need not be a power of two.
+    Shard& shard = shards_[((hash >> 32) * shards_.size()) >> 32];
     MutexLock lock(shard.mu);
-    Entry& entry = Find(shard, key, now);
+    Entry& entry = Find(shard, key, hash, now);
     // Decide every limit first; commit only if all admit.
     std::int64_t new_tats[kMaxLimits];
-    bool admitted = true;
-    for (std::size_t i = 0; i < limits_.size(); ++i) {
+    Decision result = ratelimit_internal::GcraDecide(
+        limits_[0], entry.tats[0], now, permits, 0, &new_tats[0]);
+    bool admitted = result.allowed;
+    for (std::size_t i = 1; i < limits_.size(); ++i) {
       const Decision d = ratelimit_internal::GcraDecide(
           limits_[i], entry.tats[i], now, permits, 0, &new_tats[i]);
-      if (i == 0 || Tighter(d, result)) result = d;
+      if (Tighter(d, result)) result = d;
       admitted = admitted && d.allowed;
     }
     if (admitted) {
@@ -202,30 +228,40 @@ class KeyedRateLimiter::Impl {
     return d.remaining < current.remaining;
   }
 
-  Entry& Find(Shard& shard, std::string_view key, std::int64_t now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
-    auto it = shard.index.find(key);
-    if (it != shard.index.end()) {
-      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-      return *it->second;
+  Entry& Find(Shard& shard, std::string_view key, std::uint64_t hash,
+              std::int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
+    Entry* found = shard.index.Find(
+        hash, [key](const Entry& entry) { return entry.key == key; });
+    if (found != nullptr) {
+      if (!found->referenced) found->referenced = true;
+      return *found;
     }
-    if (shard.lru.size() >= per_shard_) {
-      // Prefer an idle victim (lossless) if the LRU one is idle anyway.
-      Entry& victim = shard.lru.back();
-      if (!IsIdle(victim, now)) {
+    Entry* entry;
+    if (shard.ring.size() >= per_shard_) {
+      // Terminates within one turn: the hand clears every flag it passes.
+      while (shard.ring[shard.hand]->referenced) {
+        shard.ring[shard.hand]->referenced = false;
+        shard.hand = (shard.hand + 1) % shard.ring.size();
+      }
+      entry = shard.ring[shard.hand].get();
+      shard.hand = (shard.hand + 1) % shard.ring.size();
+      if (!IsIdle(*entry, now)) {
         lru_evictions_.fetch_add(1, std::memory_order_relaxed);
       } else {
         idle_evictions_.fetch_add(1, std::memory_order_relaxed);
       }
-      shard.index.erase(victim.key);
-      shard.lru.pop_back();
+      shard.index.Erase(entry->hash, entry);
+    } else {
+      shard.ring.push_back(std::make_unique<Entry>());
+      entry = shard.ring.back().get();
     }
     // A new key has full buckets: a TAT of `now`.
-    shard.lru.push_front(Entry{std::string(key),
-                               std::vector<std::int64_t>(limits_.size(), now)});
-    Entry& entry = shard.lru.front();
-    shard.index.emplace(entry.key, shard.lru.begin());
-    return entry;
+    entry->key.assign(key.data(), key.size());
+    entry->hash = hash;
+    entry->referenced = false;
+    entry->tats.assign(limits_.size(), now);
+    shard.index.Insert(hash, entry);
+    return *entry;
   }
 
  public:

@@ -16,12 +16,13 @@
 //   |                   | remaining permits (ties: the earlier limit)         |
 //   | n > some burst    | kOversize for every key                             |
 //   | memory            | at most `max_keys` keys: each of `shards` shards    |
-//   |                   | holds max_keys / shards and evicts its least        |
-//   |                   | recently used key to make room                      |
+//   |                   | holds max_keys / shards and evicts a key not used   |
+//   |                   | recently (CLOCK, a second chance for keys used      |
+//   |                   | since the hand last passed) to make room            |
 //   | idle eviction     | EvictIdle() drops keys whose buckets are all full   |
 //   |                   | again: lossless, a dropped key is exactly as if     |
 //   |                   | new. With `scheduler`, runs every `evict_interval`  |
-//   | LRU eviction      | lossy for a key that is not idle (it comes back     |
+//   | capacity eviction | lossy for a key that is not idle (it comes back     |
 //   |                   | with full buckets); counted in lru_evictions()      |
 //   | time backwards    | no-op, as for TokenBucket                           |
 //
@@ -144,7 +145,9 @@ class KeyedRateLimiter {
   // Asks for `permits` for `key` now. Reads the clock once.
   Decision TryAcquire(std::string_view key, std::int64_t permits = 1);
   // Decides at a caller-supplied `now`. Allocation-free for a key already
-  // held; a new key allocates its entry (and may evict the shard's LRU key).
+  // held; a new key allocates its entry until its shard is full, then takes
+  // over an evicted key's entry (allocating only for a key longer than the
+  // evicted one's).
   Decision TryAcquire(std::string_view key, std::int64_t permits, MonoTime now);
 
   // Drops every key whose buckets are all full at `now` (lossless). Returns
