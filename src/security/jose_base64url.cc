@@ -24,15 +24,16 @@ constexpr std::array<std::int8_t, 256> kDecode = MakeDecodeTable();
 }  // namespace
 
 bool Base64UrlDecode(std::string_view in, std::string& out) {
-  out.clear();
-  return Base64UrlDecodeAppend(in, out);
+  out.resize(Base64UrlMaxDecodedSize(in.size()));
+  std::size_t size = 0;
+  const bool ok = Base64UrlDecodeTo(in, &out[0], size);
+  out.resize(ok ? size : 0);
+  return ok;
 }
 
-bool Base64UrlDecodeAppend(std::string_view in, std::string& out) {
+bool Base64UrlDecodeTo(std::string_view in, char* out, std::size_t& size) {
   if (in.size() % 4 == 1) return false;
-  const std::size_t old_size = out.size();
-  out.resize(old_size + Base64UrlMaxDecodedSize(in.size()));
-  auto* dst = reinterpret_cast<unsigned char*>(&out[old_size]);
+  auto* dst = reinterpret_cast<unsigned char*>(out);
   const auto* src = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t full = in.size() / 4 * 4;
   // Four characters to three bytes at a time; one OR of the table entries
@@ -76,13 +77,8 @@ bool Base64UrlDecodeAppend(std::string_view in, std::string& out) {
       }
     }
   }
-  if (!ok) {
-    out.resize(old_size);
-    return false;
-  }
-  out.resize(static_cast<std::size_t>(
-      dst - reinterpret_cast<unsigned char*>(&out[0])));
-  return true;
+  size = static_cast<std::size_t>(dst - reinterpret_cast<unsigned char*>(out));
+  return ok;
 }
 
 std::string Base64UrlEncode(std::string_view in) {

@@ -15,15 +15,15 @@ namespace keel::security_internal {
 // unused trailing bits, so that every token has exactly one encoding.
 bool Base64UrlDecode(std::string_view in, std::string& out);
 
-// As Base64UrlDecode, but appends to `out`; on failure `out` keeps its
-// previous content. Grows `out` by at most Base64UrlMaxDecodedSize(in.size())
-// bytes, so a caller that reserved that much sees no reallocation.
-bool Base64UrlDecodeAppend(std::string_view in, std::string& out);
-
 // An upper bound of the decoded size of `encoded_size` characters.
 constexpr std::size_t Base64UrlMaxDecodedSize(std::size_t encoded_size) {
   return encoded_size / 4 * 3 + 2;
 }
+
+// As Base64UrlDecode, but into `out`, which has room for
+// Base64UrlMaxDecodedSize(in.size()) bytes; `size` receives the decoded
+// length. On failure the content of `out` is unspecified.
+bool Base64UrlDecodeTo(std::string_view in, char* out, std::size_t& size);
 
 // Encodes without padding.
 std::string Base64UrlEncode(std::string_view in);

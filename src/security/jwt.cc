@@ -108,33 +108,41 @@ absl::StatusOr<std::optional<std::int64_t>> NumericDate(
   return std::optional<std::int64_t>(static_cast<std::int64_t>(value));
 }
 
-// Decodes the three parts back to back into `decoded` (one allocation) and
-// points `header`, `payload` and `signature` into it.
-absl::Status DecodeParts(std::string_view token, std::size_t dot1,
-                         std::size_t dot2, std::string& decoded,
-                         std::string_view& header, std::string_view& payload,
-                         std::string_view& signature) {
-  using security_internal::Base64UrlDecodeAppend;
-  using security_internal::Base64UrlMaxDecodedSize;
-  const std::string_view parts[] = {token.substr(0, dot1),
-                                    token.substr(dot1 + 1, dot2 - dot1 - 1),
-                                    token.substr(dot2 + 1)};
+// Room for the decoded parts of a token: inline for typical tokens, so that
+// decoding allocates nothing.
+class DecodeBuffer {
+ public:
+  explicit DecodeBuffer(std::size_t size) {
+    if (size > sizeof(inline_)) {
+      heap_.reset(new char[size]);
+      data_ = heap_.get();
+    }
+  }
+  DecodeBuffer(const DecodeBuffer&) = delete;
+  DecodeBuffer& operator=(const DecodeBuffer&) = delete;
+  char* data() { return data_; }
+
+ private:
+  char inline_[2048];
+  std::unique_ptr<char[]> heap_;
+  char* data_ = inline_;
+};
+
+// Decodes header, payload and signature back to back into `buffer`, which
+// has room for Base64UrlMaxDecodedSize() of each, and points `decoded` at
+// them.
+absl::Status DecodeParts(const std::string_view (&parts)[3], char* buffer,
+                         std::string_view (&decoded)[3]) {
   constexpr const char* kNames[] = {"header", "payload", "signature"};
-  decoded.reserve(Base64UrlMaxDecodedSize(parts[0].size()) +
-                  Base64UrlMaxDecodedSize(parts[1].size()) +
-                  Base64UrlMaxDecodedSize(parts[2].size()));
-  std::size_t ends[3];
   for (int i = 0; i < 3; ++i) {
-    if (!Base64UrlDecodeAppend(parts[i], decoded)) {
+    std::size_t size = 0;
+    if (!security_internal::Base64UrlDecodeTo(parts[i], buffer, size)) {
       return Fail(JwtFailure::kMalformed,
                   absl::StrCat(kNames[i], " is not strict base64url"));
     }
-    ends[i] = decoded.size();
+    decoded[i] = std::string_view(buffer, size);
+    buffer += size;
   }
-  const std::string_view all(decoded);
-  header = all.substr(0, ends[0]);
-  payload = all.substr(ends[0], ends[1] - ends[0]);
-  signature = all.substr(ends[1], ends[2] - ends[1]);
   return absl::OkStatus();
 }
 
@@ -372,12 +380,16 @@ absl::StatusOr<VerifiedJwt> JwtVerifier::Verify(std::string_view token) const {
     return Fail(JwtFailure::kMalformed, "token must have exactly three parts");
   }
   const std::string_view signing_input = token.substr(0, dot2);
-  std::string decoded;
-  std::string_view header_text;
-  std::string_view payload_text;
-  std::string_view signature;
-  KEEL_RETURN_IF_ERROR(DecodeParts(token, dot1, dot2, decoded, header_text,
-                                   payload_text, signature));
+  const std::string_view parts[3] = {token.substr(0, dot1),
+                                     token.substr(dot1 + 1, dot2 - dot1 - 1),
+                                     token.substr(dot2 + 1)};
+  // Each part decodes to at most 3/4 of its length plus 2 bytes.
+  DecodeBuffer buffer(token.size() + 6);
+  std::string_view decoded[3];
+  KEEL_RETURN_IF_ERROR(DecodeParts(parts, buffer.data(), decoded));
+  const std::string_view header_text = decoded[0];
+  const std::string_view payload_text = decoded[1];
+  const std::string_view signature = decoded[2];
   JsonObject header;
   JsonObject payload;
   KEEL_RETURN_IF_ERROR(ParsePart(header, header_text, "header"));
@@ -407,10 +419,10 @@ absl::StatusOr<VerifiedJwt> JwtVerifier::Verify(std::string_view token) const {
     return Fail(JwtFailure::kBadType,
                 absl::StrCat("typ must be \"", options_.typ, "\""));
   }
-  result.typ = typ.value_or("");
+  if (typ.has_value()) result.typ = *std::move(typ);
   KEEL_ASSIGN_OR_RETURN(std::optional<std::string> kid,
                         StringMember(header, "kid", "header"));
-  result.kid = kid.value_or("");
+  if (kid.has_value()) result.kid = *kid;
 
   // 4. Issuer.
   KEEL_ASSIGN_OR_RETURN(std::optional<std::string> iss,
@@ -526,10 +538,10 @@ absl::StatusOr<VerifiedJwt> JwtVerifier::Verify(std::string_view token) const {
   }
   KEEL_ASSIGN_OR_RETURN(std::optional<std::string> sub,
                         StringMember(payload, "sub", "payload"));
-  result.subject = sub.value_or("");
+  if (sub.has_value()) result.subject = *std::move(sub);
   KEEL_ASSIGN_OR_RETURN(std::optional<std::string> jti,
                         StringMember(payload, "jti", "payload"));
-  result.jwt_id = jti.value_or("");
+  if (jti.has_value()) result.jwt_id = *std::move(jti);
   for (const std::string& name : options_.required_claims) {
     if (payload.Find(name) == nullptr) {
       return Fail(JwtFailure::kMissingClaim,
