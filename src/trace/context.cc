@@ -2,14 +2,11 @@
 
 #include <utility>
 
+#include "trace/current_context.h"
+
 namespace keel::trace {
-namespace {
 
-// The innermost active ContextScope's context on this thread. A raw pointer
-// into the scope object keeps installation free of copies and allocation.
-thread_local const SpanContext* current_context = nullptr;
-
-}  // namespace
+using trace_internal::current_context;
 
 SpanContext CurrentSpanContext() {
   const SpanContext* context = current_context;

@@ -3,8 +3,10 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "keel/trace/context.h"
 #include "keel/trace/internal/span_recycler.h"
+#include "trace/current_context.h"
 #include "trace/random_ids.h"
 
 namespace keel::trace {
@@ -139,10 +141,6 @@ std::chrono::nanoseconds Tracer::WallAt(MonoTime mono) const noexcept {
 
 Tracer::~Tracer() { Shutdown().IgnoreError(); }
 
-Span Tracer::StartSpan(std::string_view name) const {
-  return StartSpan(name, kDefaultStartOptions);
-}
-
 inline SamplingDecision Tracer::Decide(const SpanContext* parent,
                                        const TraceId& trace_id,
                                        std::string_view name,
@@ -168,10 +166,11 @@ inline SamplingDecision Tracer::Decide(const SpanContext* parent,
       parent != nullptr ? *parent : kNoParent, trace_id, name, kind});
 }
 
-Span Tracer::StartSpan(std::string_view name,
-                       const StartSpanOptions& options) const {
-  const SpanContext* parent =
-      options.parent ? &*options.parent : CurrentSpanContextOrNull();
+// Inlined into both StartSpan() forms: the unsampled path is a few
+// nanoseconds, so a call and an options object to read matter.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Span Tracer::Start(
+    std::string_view name, const SpanContext* parent,
+    const StartSpanOptions& options) const {
   if (parent != nullptr && !parent->IsValid()) parent = nullptr;
 
   const TraceId trace_id =
@@ -192,6 +191,17 @@ Span Tracer::StartSpan(std::string_view name,
     return Span(std::move(context), nullptr, this, Span::kNoMonoStart);
   }
   return StartRecording(std::move(context), parent, name, options);
+}
+
+Span Tracer::StartSpan(std::string_view name) const {
+  return Start(name, trace_internal::current_context, kDefaultStartOptions);
+}
+
+Span Tracer::StartSpan(std::string_view name,
+                       const StartSpanOptions& options) const {
+  return Start(
+      name, options.parent ? &*options.parent : trace_internal::current_context,
+      options);
 }
 
 Span Tracer::StartRecording(SpanContext context, const SpanContext* parent,

@@ -265,6 +265,9 @@ class Tracer {
   friend class Span;
   explicit Tracer(TracerOptions options);
 
+  // Both StartSpan() forms once the candidate parent is known.
+  Span Start(std::string_view name, const SpanContext* parent,
+             const StartSpanOptions& options) const;
   // Decides for a span whose parent is `parent` (null: a root span).
   SamplingDecision Decide(const SpanContext* parent, const TraceId& trace_id,
                           std::string_view name, SpanKind kind) const noexcept;
