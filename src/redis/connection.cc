@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -72,6 +73,25 @@ struct ReplyDeleter {
   void operator()(void* reply) const { freeReplyObject(reply); }
 };
 using ReplyPtr = std::unique_ptr<void, ReplyDeleter>;
+
+// Bits of Connection::session_: state a command left on the server side of
+// the connection that outlives the command.
+constexpr unsigned kInMulti = 1u << 0;       // MULTI without EXEC/DISCARD
+constexpr unsigned kWatching = 1u << 1;      // WATCH without UNWATCH/EXEC/...
+constexpr unsigned kOtherDb = 1u << 2;       // SELECT of another database
+constexpr unsigned kUnrestorable = 1u << 3;  // subscriber/MONITOR mode,
+                                             // replies off, other identity
+
+// ASCII case-insensitive equality with a lower-case literal.
+bool CommandIs(std::string_view arg, std::string_view lower) {
+  if (arg.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < arg.size(); ++i) {
+    char c = arg[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
 
 bool ValidClientName(std::string_view name) {
   for (char c : name) {
@@ -186,6 +206,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
         connection->Command({"CLIENT", "SETNAME", options.client_name}));
     KEEL_RETURN_IF_ERROR(name.ToStatus());
   }
+  // The setup commands (AUTH, SELECT) define the clean session.
+  connection->session_ = 0;
   return connection;
 }
 
@@ -277,9 +299,109 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
   replies.reserve(commands.size());
   for (const auto& args : commands) {
     KEEL_ASSIGN_OR_RETURN(Reply reply, ReadReply(args.front()));
+    TrackSession(args, reply);
     replies.push_back(std::move(reply));
   }
   return replies;
+}
+
+void Connection::TrackSession(const std::vector<std::string_view>& args,
+                              const Reply& reply) {
+  if (reply.is_error() && reply.str().substr(0, 9) == "READONLY ") {
+    saw_readonly_ = true;
+  }
+  const std::string_view name = args.front();
+  // Dispatch on the first letter so that ordinary commands cost one compare.
+  switch (name.front() | 0x20) {
+    case 'm':
+      if (CommandIs(name, "multi")) {
+        if (!reply.is_error()) session_ |= kInMulti;
+      } else if (CommandIs(name, "monitor")) {
+        session_ |= kUnrestorable;
+      }
+      break;
+    case 'e':
+      if (CommandIs(name, "exec")) session_ &= ~(kInMulti | kWatching);
+      break;
+    case 'd':
+      if (CommandIs(name, "discard")) session_ &= ~(kInMulti | kWatching);
+      break;
+    case 'w':
+      if (CommandIs(name, "watch") && !reply.is_error()) session_ |= kWatching;
+      break;
+    case 'u':
+      if (CommandIs(name, "unwatch")) session_ &= ~kWatching;
+      break;
+    case 's':
+      if (CommandIs(name, "select")) {
+        if (reply.is_error()) break;
+        int db = -1;
+        if (args.size() == 2) {
+          std::from_chars(args[1].data(), args[1].data() + args[1].size(), db);
+        }
+        // Inside MULTI the reply is QUEUED and EXEC may apply it later.
+        if (reply.is_status() && reply.str() == "OK" && db == options_.db) {
+          session_ &= ~kOtherDb;
+        } else {
+          session_ |= kOtherDb;
+        }
+      } else if (CommandIs(name, "subscribe") ||
+                 CommandIs(name, "ssubscribe")) {
+        session_ |= kUnrestorable;
+      }
+      break;
+    case 'p':
+      if (CommandIs(name, "psubscribe")) session_ |= kUnrestorable;
+      break;
+    case 'c':
+      if (CommandIs(name, "client") && args.size() >= 3 &&
+          CommandIs(args[1], "reply") && !CommandIs(args[2], "on")) {
+        session_ |= kUnrestorable;
+      }
+      break;
+    case 'a':
+      if (CommandIs(name, "auth")) session_ |= kUnrestorable;
+      break;
+    case 'h':
+      if (CommandIs(name, "hello")) session_ |= kUnrestorable;
+      break;
+    case 'r':
+      if (CommandIs(name, "reset")) session_ |= kUnrestorable;
+      break;
+    default:
+      break;
+  }
+}
+
+absl::Status Connection::ResetSession() {
+  if (session_ == 0) return absl::OkStatus();
+  if ((session_ & kUnrestorable) != 0) {
+    broken_ = true;
+    return absl::FailedPreconditionError(
+        "redis: the connection was left in subscriber or MONITOR mode, with "
+        "replies switched off, or authenticated anew; it cannot be reused");
+  }
+  std::vector<std::vector<std::string_view>> commands;
+  if ((session_ & kInMulti) != 0) {
+    commands.push_back({"DISCARD"});  // also forgets WATCHed keys
+  } else if ((session_ & kWatching) != 0) {
+    commands.push_back({"UNWATCH"});
+  }
+  const std::string db = std::to_string(options_.db);
+  if ((session_ & kOtherDb) != 0) commands.push_back({"SELECT", db});
+  KEEL_ASSIGN_OR_RETURN(std::vector<Reply> replies, Pipeline(commands));
+  for (const Reply& reply : replies) {
+    if (reply.is_error()) {
+      broken_ = true;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "redis: resetting the session failed: ", std::string(reply.str())));
+    }
+  }
+  if (session_ != 0) {
+    broken_ = true;
+    return absl::InternalError("redis: the session is still not clean");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Connection::Ping() {

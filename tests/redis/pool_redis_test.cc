@@ -243,6 +243,142 @@ TEST_F(RedisPoolTest, ConnectFailuresSurfaceInTimeoutsAndHealth) {
             absl::StatusCode::kUnauthenticated);
 }
 
+// Dirty releases. Each test uses a one-connection pool, so the lease after a
+// dirty one gets the same connection unless it was discarded.
+class RedisDirtyReleaseTest : public RedisPoolTest {
+ protected:
+  void SetUp() override {
+    StartServer();
+    PoolOptions options = Options();
+    options.pool.max_size = 1;
+    pool_ = MakePool(options);
+    ASSERT_NE(pool_, nullptr);
+  }
+
+  // A command on a connection outside the pool.
+  Reply Outside(std::initializer_list<std::string_view> args) {
+    ConnectionOptions options;
+    options.host = server_->host();
+    options.port = server_->port();
+    auto conn = Connection::Connect(options);
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    if (!conn.ok()) return Reply::Error("no connection");
+    auto reply = (*conn)->Command(args);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? *reply
+                      : Reply::Error(std::string(reply.status().message()));
+  }
+
+  std::unique_ptr<Pool> pool_;
+};
+
+TEST_F(RedisDirtyReleaseTest, OpenMultiIsDiscardedBeforeReuse) {
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_TRUE((*lease)->Command({"MULTI"}).ok());
+    auto queued = (*lease)->Command({"SET", "multi:key", "queued"});
+    ASSERT_TRUE(queued.ok()) << queued.status();
+    EXPECT_EQ(queued->str(), "QUEUED");
+    EXPECT_TRUE((*lease)->dirty());
+  }  // released inside MULTI
+  // The next caller's commands run at once instead of being queued behind
+  // the abandoned transaction, and that transaction never executes.
+  auto get = pool_->Command({"GET", "multi:key"});
+  ASSERT_TRUE(get.ok()) << get.status();
+  EXPECT_TRUE(get->is_nil()) << get->str();
+  auto exec = pool_->Command({"EXEC"});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_TRUE(exec->is_error());  // "EXEC without MULTI"
+  EXPECT_TRUE(Outside({"GET", "multi:key"}).is_nil());
+  pool::PoolStats stats = pool_->Stats();
+  EXPECT_EQ(stats.creates, 1u);  // cleaned, not replaced
+  EXPECT_EQ(stats.TotalCloses(), 0u);
+}
+
+TEST_F(RedisDirtyReleaseTest, WatchedKeysAreForgottenBeforeReuse) {
+  ASSERT_TRUE(pool_->Command({"SET", "watch:key", "1"}).ok());
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_TRUE((*lease)->Command({"WATCH", "watch:key"}).ok());
+  }
+  // Someone else changes the key the previous caller watched ...
+  Outside({"SET", "watch:key", "2"});
+  // ... which must not abort this caller's unrelated transaction.
+  auto lease = pool_->Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  auto replies =
+      (*lease)->Pipeline({{"MULTI"}, {"SET", "watch:other", "x"}, {"EXEC"}});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_TRUE((*replies)[2].is_array()) << "EXEC aborted by a stale WATCH";
+  EXPECT_FALSE((*lease)->dirty());
+}
+
+TEST_F(RedisDirtyReleaseTest, SelectedDatabaseIsRestoredBeforeReuse) {
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_TRUE((*lease)->Command({"SELECT", "3"}).ok());
+    ASSERT_TRUE((*lease)->Command({"SET", "db:key", "in-db-3"}).ok());
+  }
+  auto get = pool_->Command({"GET", "db:key"});
+  ASSERT_TRUE(get.ok()) << get.status();
+  EXPECT_TRUE(get->is_nil()) << "read from database 3: " << get->str();
+  auto set = pool_->Command({"SET", "db:key", "in-db-0"});
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(Outside({"GET", "db:key"}).str(), "in-db-0");
+  EXPECT_EQ(pool_->Stats().TotalCloses(), 0u);
+}
+
+TEST_F(RedisDirtyReleaseTest, SubscribedConnectionIsClosedNotReused) {
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    // Two channels: the second confirmation is still unread on release.
+    auto subscribed = (*lease)->Command({"SUBSCRIBE", "chan:a", "chan:b"});
+    ASSERT_TRUE(subscribed.ok()) << subscribed.status();
+  }
+  EXPECT_EQ(pool_->Stats().Closes(pool::CloseReason::kResetFailed), 1u);
+  Outside({"PUBLISH", "chan:a", "hello"});
+  // A fresh connection: a plain reply, not a subscribe confirmation or a
+  // published message meant for the previous caller.
+  auto set = pool_->Command({"SET", "sub:key", "v"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->is_status()) << set->str();
+  EXPECT_EQ(set->str(), "OK");
+  EXPECT_EQ(pool_->Stats().creates, 2u);
+}
+
+TEST_F(RedisDirtyReleaseTest, PipelineCutShortByATimeoutIsClosedNotReused) {
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    // BLPOP outlasts the 500 ms command timeout: its reply stays pending.
+    auto replies = (*lease)->Pipeline(
+        {{"SET", "pipe:key", "1"}, {"BLPOP", "pipe:empty-list", "2"}});
+    EXPECT_EQ(replies.status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_TRUE((*lease)->broken());
+  }  // released without MarkBroken(): Reset sees broken()
+  EXPECT_EQ(pool_->Stats().Closes(pool::CloseReason::kResetFailed), 1u);
+  auto get = pool_->Command({"GET", "pipe:key"});
+  ASSERT_TRUE(get.ok()) << get.status();
+  EXPECT_EQ(get->str(), "1");  // not the late BLPOP reply
+}
+
+TEST_F(RedisDirtyReleaseTest, CleanConnectionsCostNoExtraRoundTrip) {
+  ASSERT_TRUE(pool_->Command({"SET", "clean:key", "v"}).ok());
+  auto before = Outside({"INFO", "commandstats"});
+  ASSERT_TRUE(pool_->Command({"GET", "clean:key"}).ok());
+  auto after = Outside({"INFO", "commandstats"});
+  // No DISCARD, UNWATCH or SELECT was sent for a clean release.
+  for (const char* command :
+       {"cmdstat_discard", "cmdstat_unwatch", "cmdstat_select"}) {
+    EXPECT_EQ(std::string(after.str()).find(command), std::string::npos)
+        << command;
+  }
+}
+
 TEST(RedisPoolOptionsTest, RejectsBadSentinelSettings) {
   PoolOptions options;
   options.sentinels = {"localhost"};
@@ -253,6 +389,10 @@ TEST(RedisPoolOptionsTest, RejectsBadSentinelSettings) {
   options.sentinel_master_name.clear();
   EXPECT_THAT(std::string(Pool::Create(options).status().message()),
               HasSubstr("sentinel_master_name"));
+  options.sentinel_master_name = "mymaster";
+  options.sentinel_check_interval = std::chrono::milliseconds(-1);
+  EXPECT_THAT(std::string(Pool::Create(options).status().message()),
+              HasSubstr("sentinel_check_interval"));
 }
 
 }  // namespace

@@ -23,7 +23,9 @@
 // threads, acquiring and releasing callers), each call on a different
 // connection; implementations must be thread-safe for that. Methods must not
 // throw (the pool maps an escaping exception to kInternal / a failed check)
-// and must not call back into the pool.
+// and must not call back into the pool, except Pool::EvictAll() (the pool
+// holds no lock while it calls a factory), e.g. from Reset() when a
+// connection shows that every other one is stale too (a failover).
 
 #ifndef KEEL_POOL_FACTORY_H_
 #define KEEL_POOL_FACTORY_H_

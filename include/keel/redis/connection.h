@@ -113,6 +113,28 @@ class Connection {
   // True once an I/O, timeout or protocol error made the connection unusable.
   bool broken() const { return broken_; }
 
+  // True when commands sent so far left per-connection server state that a
+  // later user of the connection would inherit: an open MULTI, WATCHed keys,
+  // a database other than options().db, or a mode in which the connection
+  // no longer answers commands normally (SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE,
+  // MONITOR, CLIENT REPLY OFF/SKIP), or another identity (AUTH, HELLO,
+  // RESET). Tracked from the commands' names and replies; costs a few
+  // comparisons per command.
+  bool dirty() const { return session_ != 0; }
+
+  // Restores a clean session for the next user, in one round trip and only
+  // when dirty(): DISCARD an open MULTI (which also forgets WATCHed keys),
+  // UNWATCH, SELECT options().db. A connection in subscriber or MONITOR mode,
+  // with replies switched off, or authenticated as someone else cannot be
+  // restored: kFailedPrecondition, and the connection becomes broken() (it
+  // must be closed). Fails like Pipeline() on I/O errors.
+  absl::Status ResetSession();
+
+  // True once the server answered a command with a READONLY error, i.e. it
+  // is a replica now (after a failover or a manual REPLICAOF): a client that
+  // wants the master must connect elsewhere.
+  bool saw_readonly() const { return saw_readonly_; }
+
   // The options this connection was built with.
   const ConnectionOptions& options() const { return options_; }
 
@@ -122,9 +144,16 @@ class Connection {
   absl::Status ContextError(std::string_view during);
   absl::StatusOr<Reply> ReadReply(std::string_view during);
 
+  // Updates session_ and saw_readonly_ after `args` got `reply`.
+  void TrackSession(const std::vector<std::string_view>& args,
+                    const Reply& reply);
+
   ConnectionOptions options_;
   std::unique_ptr<Context> context_;
   bool broken_ = false;
+  bool saw_readonly_ = false;
+  // Bits of internal session-state flags (see connection.cc); 0 when clean.
+  unsigned session_ = 0;
 };
 
 }  // namespace keel::redis

@@ -26,13 +26,33 @@
 // before hand-out, and idle ones are PINGed every keepalive_interval, so a
 // server `timeout` kill or a restart is found before a caller meets it.
 //
+// Dirty connections: a lease returned with session state that the next
+// caller would inherit (Connection::dirty(): an open MULTI, WATCHed keys,
+// another SELECTed database) is cleaned with one pipelined DISCARD / UNWATCH
+// / SELECT before reuse; one left in subscriber or MONITOR mode, with
+// replies switched off or authenticated as someone else, or with replies
+// still pending after a timeout (broken()), is closed instead. No caller is
+// ever handed a connection in another caller's MULTI or database.
+//
 // Sentinel: with `sentinels` set, every new connection first asks the
 // sentinels (in order, first answer wins) for the address of
 // `sentinel_master_name` (SENTINEL get-master-addr-by-name) and then checks
-// with ROLE that the server it reached is a master. After a failover the old
-// master's connections fail (Redis drops clients when it becomes a replica,
-// and writes fail with READONLY), are discarded, and replacements go to the
-// new master. Call EvictAll() to move every connection at once.
+// with ROLE that the server it reached is a master. The pool follows a
+// failover in three ways, whichever comes first:
+//   * Create() starts one thread that asks the sentinels every
+//     sentinel_check_interval; when the master's address changed, every
+//     connection is evicted (EvictAll: idle ones close at once, leased ones
+//     when returned) and replacements go to the new master. This matters
+//     because after a failover the old master keeps accepting writes (that
+//     are lost) until the sentinels reconfigure it, which can take ten
+//     seconds or more.
+//   * A connect that finds the master moved evicts the others the same way.
+//   * A READONLY error reply (the server became a replica, e.g. through a
+//     manual REPLICAOF) evicts every connection and makes the next connects
+//     ask the sentinels again; the caller still receives that reply.
+// When the old master dies, its connections fail with kUnavailable once each
+// and are replaced; connects fail (with backoff) until the sentinels have
+// promoted a replica.
 //
 // Errors: Create() fails with kInvalidArgument for bad options (naming the
 // field) and as keel::pool::Pool::Create for the startup policy. Acquire()
@@ -58,6 +78,10 @@
 #include "keel/redis/connection.h"
 #include "keel/redis/reply.h"
 
+namespace keel::redis_internal {
+class MasterTracker;
+}  // namespace keel::redis_internal
+
 namespace keel::redis {
 
 struct PoolOptions {
@@ -75,6 +99,11 @@ struct PoolOptions {
   // Password for the sentinels themselves (sentinel `requirepass`). Default:
   // none.
   std::string sentinel_password;
+  // With sentinels: how often the pool's sentinel thread asks for the
+  // current master (one short connection to a sentinel per check). Default
+  // 1 s; 0 disables the thread (failovers are then noticed only through
+  // connects and READONLY replies); must be >= 0.
+  std::chrono::milliseconds sentinel_check_interval{1000};
 };
 
 // A leased Redis connection.
@@ -109,12 +138,20 @@ class Pool {
     return Command(std::vector<std::string_view>(args), site);
   }
 
+  // Stops the sentinel thread, then shuts the pool down (see Shutdown()).
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
   // Retires every connection (e.g. to move to a new master at once).
   void EvictAll() { pool_->EvictAll(); }
   // One maintenance pass; see keel::pool::Pool::RunMaintenance.
   void RunMaintenance() { pool_->RunMaintenance(); }
-  void Shutdown() { pool_->Shutdown(); }
+  // Stops the sentinel thread and the pool; see keel::pool::Pool::Shutdown.
+  // Idempotent.
+  void Shutdown();
   pool::PoolStats Stats() const { return pool_->Stats(); }
+  const pool::PoolOptions& options() const { return pool_->options(); }
 
   // Readiness: leases a connection within `bound` and PINGs it.
   health::CheckResult CheckHealth(std::chrono::nanoseconds bound);
@@ -125,10 +162,13 @@ class Pool {
   }
 
  private:
-  explicit Pool(std::unique_ptr<pool::Pool<Connection>> pool)
-      : pool_(std::move(pool)) {}
+  Pool(std::unique_ptr<pool::Pool<Connection>> pool,
+       std::shared_ptr<redis_internal::MasterTracker> tracker);
 
   std::unique_ptr<pool::Pool<Connection>> pool_;
+  // With sentinels: the current master as the sentinels name it, shared with
+  // the connection factory, and the thread that keeps asking. Null without.
+  std::shared_ptr<redis_internal::MasterTracker> tracker_;
 };
 
 }  // namespace keel::redis
