@@ -576,11 +576,13 @@ absl::Status JsonObject::Parse(std::string_view text, std::string_view what) {
   members_.clear();
   decoded_names_.clear();
   error_ = JsonError::kNone;
+  error_offset_ = 0;
   Scanner scanner(text, decoded_names_);
   JsonKind kind = JsonKind::kNull;
   const absl::string_view label = View(what);
   if (!scanner.Document(&members_, kind)) {
     error_ = scanner.error();
+    error_offset_ = scanner.offset();
     members_.clear();
     switch (error_) {
       case JsonError::kTooDeep:
@@ -684,6 +686,9 @@ double JsonNumber(std::string_view number) {
 }
 
 void AppendCompactJson(std::string_view value, std::string& out) {
+  while (!value.empty() && IsWhitespace(value.front())) value.remove_prefix(1);
+  while (!value.empty() && IsWhitespace(value.back())) value.remove_suffix(1);
+  if (value.empty()) return;
   if (value.front() == '"') {
     AppendCanonicalString(value, out);
     return;

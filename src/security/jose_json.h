@@ -98,8 +98,10 @@ class JsonObject {
   // ...", naming the problem and, for syntax errors, the byte offset).
   absl::Status Parse(std::string_view text, std::string_view what);
 
-  // Why the last Parse() failed (kNone after a success).
+  // Why the last Parse() failed (kNone after a success), and the byte
+  // offset where the scanner stopped.
   JsonError error() const { return error_; }
+  std::size_t error_offset() const { return error_offset_; }
 
   // The members, sorted by name (byte-wise); names are unique.
   absl::Span<const JsonMember> members() const { return members_; }
@@ -113,6 +115,7 @@ class JsonObject {
   // first one is appended, so it never reallocates under the views.
   std::string decoded_names_;
   JsonError error_ = JsonError::kNone;
+  std::size_t error_offset_ = 0;
 };
 
 // Validates `text` as one JSON value of any kind (same rules as JsonObject,
@@ -133,7 +136,8 @@ void AppendJsonString(std::string_view string, std::string& out);
 // for a magnitude below the smallest subnormal).
 double JsonNumber(std::string_view number);
 
-// Appends `value`, the text of a valid value, in keel's compact form:
+// Appends `value`, the text of a valid value (surrounding whitespace
+// allowed), in keel's compact form:
 //   - whitespace outside strings removed; member and element order kept;
 //   - numbers and literals exactly as written;
 //   - every string (member names included) re-escaped canonically: `"` and

@@ -238,15 +238,12 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksProvider::Lookup(
   {
     MutexLock lock(mu_);
     Decide(kid, serve, fetch);
-    if (!fetch) {
-      if (serve) return keys_;
-      return absl::UnavailableError(
-          absl::StrCat("JWKS ", options_.name,
-                       ": no key set available: ", last_error_.message()));
-    }
+    if (serve && !fetch) return keys_;
   }
   // One fetch at a time. A caller that can serve the current set does not
-  // queue behind a running fetch; one with nothing to serve waits for it.
+  // queue behind a running fetch; one with nothing to serve waits for it,
+  // including a fetch another caller started (the cooldown then forbids a
+  // fetch of its own, yet the running one may bring the first key set).
   if (serve) {
     if (!fetch_mu_.TryLock()) {
       MutexLock lock(mu_);

@@ -320,6 +320,64 @@ TEST_F(JwksProviderTest, CreateValidatesOptions) {
   EXPECT_FALSE(JwksProvider::Create(bad).ok());
 }
 
+// Blocks in Fetch() until released.
+class GatedFetcher final : public JwksFetcher {
+ public:
+  explicit GatedFetcher(std::string document)
+      : document_(std::move(document)) {}
+  absl::StatusOr<std::string> Fetch() override {
+    ++entered;
+    while (!released.load()) std::this_thread::yield();
+    return document_;
+  }
+  std::atomic<int> entered{0};
+  std::atomic<bool> released{false};
+
+ private:
+  const std::string document_;
+};
+
+// A fixed clock that counts its readings, so the test can tell that a
+// lookup has made its decision.
+class CountingClock final : public Clock {
+ public:
+  MonoTime Now() const noexcept override {
+    ++readings;
+    return MonoTime(std::chrono::seconds(100));
+  }
+  std::chrono::nanoseconds WallNow() const noexcept override {
+    return std::chrono::seconds(1700000000);
+  }
+  mutable std::atomic<int> readings{0};
+};
+
+TEST_F(JwksProviderTest, FirstLookupsWaitForTheFetchInFlight) {
+  auto fetcher = std::make_shared<GatedFetcher>(JwksWith({"es256"}));
+  CountingClock clock;
+  JwksProviderOptions options;
+  options.fetcher = fetcher;
+  options.clock = &clock;
+  options.min_fetch_interval = std::chrono::seconds(30);
+  auto provider = JwksProvider::Create(std::move(options));
+  ASSERT_TRUE(provider.ok());
+  absl::Status first;
+  std::thread fetching([&] { first = (*provider)->Keys().status(); });
+  while (fetcher->entered.load() == 0) std::this_thread::yield();
+  // The cooldown started with the fetch in flight: a second caller, with no
+  // key set to serve, must wait for that fetch instead of reporting that
+  // nothing was fetched. Its first clock reading is its decision.
+  const int readings = clock.readings.load();
+  absl::Status second;
+  std::thread waiting([&] { second = (*provider)->Keys().status(); });
+  while (clock.readings.load() == readings) std::this_thread::yield();
+  fetcher->released = true;
+  fetching.join();
+  waiting.join();
+  EXPECT_TRUE(first.ok()) << first;
+  EXPECT_TRUE(second.ok()) << second;
+  EXPECT_EQ(fetcher->entered.load(), 1);
+}
+
 TEST_F(JwksProviderTest, ConcurrentLookupsDuringRefetches) {
   fetcher_->Push(JwksWith({"es256", "rs256"}));
   JwksProviderOptions options;

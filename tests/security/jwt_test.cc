@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "jwt_test_util.h"
@@ -72,6 +73,91 @@ TEST_F(JwtVerifierTest, AcceptsAWellFormedToken) {
   ASSERT_NE(jwt->ClaimJson("aud"), nullptr);
   EXPECT_EQ(*jwt->ClaimJson("aud"), "\"api\"");
   EXPECT_EQ(jwt->ClaimJson("missing"), nullptr);
+}
+
+TEST_F(JwtVerifierTest, ClaimsAreCompactTextWithCanonicalStrings) {
+  auto verifier = Make(BaseOptions());
+  const std::string payload =
+      "{ \"iss\" : \"https:\\/\\/issuer.example\" ,\n\t\"aud\":\"api\","
+      " \"exp\" : " +
+      std::to_string(kNow + 60) +
+      ", \"\\u0073ub\" : \"\\u00e9\\ud83d\\ude00\\u0001\\n\" ,"
+      " \"big\" : 123456789012345678901234567890 , \"f\" : 1.50E+1 ,"
+      " \"obj\" : { \"z\" : [ 1 , \"a\\/b\" ] , \"\\u0061\" : null } ,"
+      " \"roles\" : [ \"r1\" , \"r\\u0032\" ] , \"t\" : true }";
+  absl::StatusOr<VerifiedJwt> jwt = verifier->Verify(Token(payload));
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(jwt->issuer, "https://issuer.example");
+  EXPECT_EQ(jwt->subject, "\xC3\xA9\xF0\x9F\x98\x80\x01\n");
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"aud", R"("api")"},
+      {"big", "123456789012345678901234567890"},
+      {"exp", std::to_string(kNow + 60)},
+      {"f", "1.50E+1"},
+      {"iss", R"("https://issuer.example")"},
+      {"obj", R"({"z":[1,"a/b"],"a":null})"},
+      {"roles", R"(["r1","r2"])"},
+      {"sub", "\"\xC3\xA9\xF0\x9F\x98\x80\\u0001\\n\""},
+      {"t", "true"},
+  };
+  EXPECT_EQ(jwt->claims, expected);
+  EXPECT_EQ(jwt->StringClaim("sub"), jwt->subject);
+  EXPECT_EQ(jwt->NumberClaim("f"), 15.0);
+  EXPECT_EQ(jwt->NumberClaim("big"), 1.2345678901234568e29);
+  EXPECT_EQ(jwt->StringClaim("roles"), std::nullopt);
+  EXPECT_EQ(jwt->NumberClaim("t"), std::nullopt);
+
+  // A hand-built VerifiedJwt is re-validated, never trusted.
+  VerifiedJwt manual;
+  manual.claims = {{"n", "1 2"}, {"s", "\"unterminated"}};
+  EXPECT_EQ(manual.NumberClaim("n"), std::nullopt);
+  EXPECT_EQ(manual.StringClaim("s"), std::nullopt);
+}
+
+TEST_F(JwtVerifierTest, EscapedNamesCountAsTheirDecodedForm) {
+  auto verifier = Make(BaseOptions());
+  // "\u0069ss" is "iss": a second issuer claim under another spelling.
+  EXPECT_EQ(FailureOf(verifier->Verify(Token(Claims(R"(,"\u0069ss":"x")")))),
+            JwtFailure::kMalformed);
+  // An escaped "alg" in the header still names the algorithm.
+  EXPECT_TRUE(
+      verifier->Verify(Token(Claims(), R"({"\u0061lg":"HS256","kid":"k1"})"))
+          .ok());
+  // An escaped header value is decoded before the algorithm look-up.
+  EXPECT_TRUE(
+      verifier->Verify(Token(Claims(), R"({"alg":"HS\u0032\u0035\u0036"})"))
+          .ok());
+}
+
+TEST_F(JwtVerifierTest, StrictJsonInHeaderAndPayload) {
+  auto verifier = Make(BaseOptions());
+  const std::string claims = Claims();
+  const std::string body = claims.substr(0, claims.size() - 1);
+  for (const std::string& bad : {
+           "\xEF\xBB\xBF" + claims,               // byte order mark
+           claims + " x",                         // trailing text
+           std::string(claims).append(1, '\0'),   // trailing NUL
+           body + R"(,"s":"\ud800"})",            // lone surrogate
+           body + ",\"s\":\"\xC0\xAF\"}",         // overlong UTF-8
+           body + ",\"s\":\"\xED\xA0\x80\"}",     // encoded surrogate
+           body + ",\"s\":\"a\tb\"}",             // raw control character
+           body + R"(,"n":01})",                  // leading zero
+           body + R"(,"n":1e400})",               // beyond double range
+           body + R"(,"n":NaN})",                 // not a JSON number
+           body + R"(,"x":{"y":1,"\u0079":2}})",  // nested duplicate
+       }) {
+    EXPECT_EQ(FailureOf(verifier->Verify(Token(bad))), JwtFailure::kMalformed)
+        << bad;
+  }
+  EXPECT_EQ(FailureOf(verifier->Verify(
+                Token(claims, "{\"alg\":\"HS256\"}\xEF\xBB\xBF"))),
+            JwtFailure::kMalformed);
+  // 32 levels (the payload object and 31 arrays) pass, 33 do not.
+  for (int levels : {32, 33}) {
+    std::string nested = body + ",\"x\":";
+    nested.append(levels - 1, '[').append(levels - 1, ']').append("}");
+    EXPECT_EQ(verifier->Verify(Token(nested)).ok(), levels == 32) << levels;
+  }
 }
 
 TEST_F(JwtVerifierTest, ExpiryIsExclusiveAndHonoursLeeway) {
