@@ -243,7 +243,8 @@ TEST(JsonObjectTest, MembersAreDecodedSortedAndRaw) {
 
 TEST(JsonObjectTest, ManyMembersUseTheSortedLookup) {
   JsonObject object;
-  ASSERT_TRUE(object.Parse(ManyMembers(100, false), "doc").ok());
+  const std::string many = ManyMembers(100, false);  // outlives the views
+  ASSERT_TRUE(object.Parse(many, "doc").ok());
   ASSERT_EQ(object.members().size(), 101u);
   ASSERT_NE(object.Find("m57"), nullptr);
   EXPECT_EQ(object.Find("m57")->value.text, "57");
