@@ -1,15 +1,23 @@
 // Fuzzes keel::security::JwtVerifier::Verify with an HS256 policy.
 // Invariants: every refusal carries a JwtFailure reason; an accepted token
 // has exactly three non-padded parts and verifies again to the same claims.
+// The JOSE JSON scanner is also compared with nlohmann_json (see
+// tests/security/jose_json_differential.h for what must agree) on the input
+// itself and on every dot-separated part that is strict base64url, so that
+// the fuzzer explores both raw JSON and JSON inside tokens.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <string_view>
 
+#include "../security/jose_json_differential.h"
 #include "keel/base/clock.h"
 #include "keel/security/jwt.h"
+#include "security/jose_base64url.h"
 
 namespace {
 
@@ -35,6 +43,14 @@ keel::security::JwtVerifier& Verifier() {
   return *verifier;
 }
 
+void CompareParsers(std::string_view json) {
+  const std::string diff = keel::security_test::CompareWithNlohmann(json);
+  if (!diff.empty()) {
+    std::fprintf(stderr, "JSON parsers disagree: %s\n", diff.c_str());
+    std::abort();
+  }
+}
+
 }  // namespace
 
 // Declared here because -Wmissing-declarations wants a prior declaration.
@@ -44,6 +60,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   const std::string_view token(reinterpret_cast<const char*>(data), size);
+  CompareParsers(token);
+  std::string decoded;
+  for (std::size_t start = 0; start <= token.size();) {
+    std::size_t dot = token.find('.', start);
+    if (dot == std::string_view::npos) dot = token.size();
+    if (keel::security_internal::Base64UrlDecode(
+            token.substr(start, dot - start), decoded)) {
+      CompareParsers(decoded);
+    }
+    start = dot + 1;
+  }
   auto jwt = Verifier().Verify(token);
   if (!jwt.ok()) {
     if (!keel::security::GetJwtFailure(jwt.status()).has_value()) std::abort();

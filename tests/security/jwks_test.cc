@@ -80,6 +80,31 @@ TEST(ParseJwksTest, RefusesBadDocuments) {
   EXPECT_FALSE(ParseJwks(good, options).ok());
 }
 
+// Key sets follow the JWT's JSON rules (the same scanner runs first).
+TEST(ParseJwksTest, AppliesTheStrictJsonRules) {
+  std::string doc = JwksWith({"es256"});
+  ASSERT_TRUE(ParseJwks(doc).ok());
+  const std::string body = doc.substr(0, doc.size() - 1);
+  // Escaped names are decoded, as any JSON parser must.
+  std::string escaped = doc;
+  escaped.replace(escaped.find("\"kty\""), 5, "\"\\u006bty\"");
+  absl::StatusOr<JwkSet> set = ParseJwks(escaped);
+  ASSERT_TRUE(set.ok()) << escaped << ": " << set.status();
+  EXPECT_EQ(set->keys[0].kid(), "es256");
+  for (const std::string& bad : {
+           body + R"(,"meta":{"a":1,"\u0061":2}})",  // nested duplicate
+           body + R"(,"meta":"\udc00"})",            // lone surrogate
+           body + ",\"meta\":\"\xC0\xAF\"}",         // overlong UTF-8
+           body + R"(,"meta":1e999})",               // beyond double range
+           "\xEF\xBB\xBF" + doc,                     // byte order mark
+           doc + std::string(1, '\0'),               // trailing NUL
+       }) {
+    absl::StatusOr<JwkSet> refused = ParseJwks(bad);
+    EXPECT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST(FileJwksFetcherTest, ReadsTheFileOnEveryFetch) {
   const std::string path =
       ::testing::TempDir() + "/keel_jwks_fetcher_test.json";
