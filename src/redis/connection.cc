@@ -311,6 +311,7 @@ void Connection::TrackSession(const std::vector<std::string_view>& args,
     saw_readonly_ = true;
   }
   const std::string_view name = args.front();
+  if (name.empty()) return;
   // Dispatch on the first letter so that ordinary commands cost one compare.
   switch (name.front() | 0x20) {
     case 'm':

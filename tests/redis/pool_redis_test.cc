@@ -379,6 +379,18 @@ TEST_F(RedisDirtyReleaseTest, CleanConnectionsCostNoExtraRoundTrip) {
   }
 }
 
+TEST_F(RedisDirtyReleaseTest, UnknownAndEmptyCommandNamesLeaveTheSessionClean) {
+  for (std::string_view name : {"", "m", "MULTIPLE", "selectx"}) {
+    auto reply = pool_->Command({name});
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_TRUE(reply->is_error()) << name;
+  }
+  auto lease = pool_->Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_FALSE((*lease)->dirty());
+  EXPECT_EQ(pool_->Stats().TotalCloses(), 0u);
+}
+
 TEST(RedisPoolOptionsTest, RejectsBadSentinelSettings) {
   PoolOptions options;
   options.sentinels = {"localhost"};
