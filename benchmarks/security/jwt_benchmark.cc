@@ -3,6 +3,9 @@
 // OpenSSL EVP operation on the same token (signature only, key and signature
 // decoded in advance). Tokens and keys come from
 // tests/security/testdata/jwt_vectors.json (made by the jose npm package).
+// The raw RS256/ES256 baselines call EVP_DigestVerifyInit per token, as a
+// plain EVP user would; keel copies a context set up once per key, which
+// saves more than its parsing costs, so keel can come out ahead.
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>

@@ -19,8 +19,14 @@
 // points on the curve the algorithm names (P-256/P-384/P-521), EdDSA keys
 // Ed25519.
 //
-// Thread safety: a JwtKey is immutable; copies share the parsed key and may
-// be used from any thread.
+// Cost: a key sets up its OpenSSL state once (the keyed HMAC, or an RSA /
+// ECDSA verification context that each Verify() copies instead of looking up
+// the algorithm implementations again). An HMAC key also keeps up to 8 idle
+// keyed contexts for reuse by later verifications (about 1 KiB each); all of
+// it is cleansed and freed with the last copy of the key.
+//
+// Thread safety: a JwtKey is logically immutable; copies share the parsed key
+// and may be used from any thread, concurrently.
 
 #ifndef KEEL_SECURITY_JWT_KEY_H_
 #define KEEL_SECURITY_JWT_KEY_H_
