@@ -22,8 +22,8 @@
 // Cost: a key sets up its OpenSSL state once (the keyed HMAC, or an RSA /
 // ECDSA verification context that each Verify() copies instead of looking up
 // the algorithm implementations again). An HMAC key also keeps up to 8 idle
-// keyed contexts for reuse by later verifications (about 1 KiB each); all of
-// it is cleansed and freed with the last copy of the key.
+// keyed contexts for reuse by later verifications (a few digest states
+// each); all of it is cleansed and freed with the last copy of the key.
 //
 // Thread safety: a JwtKey is logically immutable; copies share the parsed key
 // and may be used from any thread, concurrently.
