@@ -83,12 +83,25 @@ std::chrono::nanoseconds Span::WallNow() const noexcept {
 void Span::EndRecording(
     std::optional<std::chrono::nanoseconds> end_time) noexcept {
   data_->end_time = end_time ? *end_time : WallNow();
+  std::unique_ptr<SpanData> data(data_.release());
   if (tracer_->processor_) {
-    tracer_->processor_->OnEnd(std::move(data_));
+    tracer_->processor_->OnEnd(std::move(data));
   } else {
-    trace_internal::RecycleSpanData(std::move(data_));
+    trace_internal::RecycleSpanData(std::move(data));
   }
 }
+
+}  // namespace keel::trace
+
+namespace keel::trace_internal {
+
+void SpanDataDeleter::operator()(trace::SpanData* data) const noexcept {
+  delete data;
+}
+
+}  // namespace keel::trace_internal
+
+namespace keel::trace {
 
 // --- Tracer -----------------------------------------------------------------
 

@@ -126,6 +126,19 @@ struct StartSpanOptions {
   std::optional<std::chrono::nanoseconds> start_time;
 };
 
+}  // namespace keel::trace
+
+namespace keel::trace_internal {
+// Deletes span data out of line: with the default deleter every Span
+// destructor carried SpanData's whole destructor, too big to inline where
+// spans are unsampled and never own data.
+struct SpanDataDeleter {
+  void operator()(trace::SpanData* data) const noexcept;
+};
+}  // namespace keel::trace_internal
+
+namespace keel::trace {
+
 // A span handle. Default-constructed spans are no-ops with an invalid context.
 // Ending is idempotent; the destructor ends a span that was not ended.
 class Span {
@@ -193,7 +206,7 @@ class Span {
   Span(SpanContext context, std::unique_ptr<SpanData> data,
        const Tracer* tracer, MonoTime start_mono) noexcept
       : context_(std::move(context)),
-        data_(std::move(data)),
+        data_(data.release()),
         tracer_(tracer),
         start_mono_(start_mono) {}
 
@@ -203,7 +216,8 @@ class Span {
   std::chrono::nanoseconds WallNow() const noexcept;
 
   SpanContext context_;
-  std::unique_ptr<SpanData> data_;  // null unless recording
+  // Null unless recording.
+  std::unique_ptr<SpanData, trace_internal::SpanDataDeleter> data_;
   const Tracer* tracer_ = nullptr;
   // The tracer clock's Now() at the start, or kNoMonoStart.
   MonoTime start_mono_ = kNoMonoStart;
