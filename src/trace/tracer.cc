@@ -197,9 +197,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Span Tracer::Start(
   if (decision == SamplingDecision::kRecordAndSample) {
     flags |= kTraceFlagSampled;
   }
-  SpanContext context(
-      trace_id, trace_internal::NewSpanId(), flags, /*is_remote=*/false,
-      parent != nullptr ? parent->trace_state() : kNoParent.trace_state());
+  // A root gets an empty trace state built in place rather than a copy of
+  // an empty one (a shared_ptr copy tests its control block).
+  SpanContext context =
+      parent != nullptr
+          ? SpanContext(trace_id, trace_internal::NewSpanId(), flags,
+                        /*is_remote=*/false, parent->trace_state())
+          : SpanContext(trace_id, trace_internal::NewSpanId(), flags,
+                        /*is_remote=*/false);
   if (decision == SamplingDecision::kDrop) {
     return Span(std::move(context), nullptr, this, Span::kNoMonoStart);
   }
