@@ -1,20 +1,20 @@
-#include "keel/trace/export_health.h"
+#include "keel/health/trace_export_check.h"
 
 #include <cstdint>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
-namespace keel::trace {
+namespace keel::health {
 
-health::CheckResult ExportHealthResult(const ExportHealth& health) {
+CheckResult TraceExportResult(const trace::ExportHealth& health) {
   if (health.consecutive_failures == 0) {
-    health::CheckResult result = health::CheckResult::Pass();
+    CheckResult result = CheckResult::Pass();
     result.observed_value = std::int64_t{0};
     result.observed_unit = "consecutive failed exports";
     return result;
   }
-  health::CheckResult result = health::CheckResult::Warn(
+  CheckResult result = CheckResult::Warn(
       absl::StrCat("span export failing (", health.consecutive_failures,
                    " in a row): ", health.last_error.ToString()));
   result.observed_value =
@@ -23,8 +23,8 @@ health::CheckResult ExportHealthResult(const ExportHealth& health) {
   return result;
 }
 
-health::CheckFunction ExportHealthCheck(const BatchSpanProcessor& processor) {
-  return [&processor] { return ExportHealthResult(processor.export_health()); };
+CheckFunction TraceExportCheck(const trace::BatchSpanProcessor& processor) {
+  return [&processor] { return TraceExportResult(processor.export_health()); };
 }
 
-}  // namespace keel::trace
+}  // namespace keel::health

@@ -1,7 +1,7 @@
 // The span-export health check: pass while exports succeed, warn with the
 // last error while they fail.
 
-#include "keel/trace/export_health.h"
+#include "keel/health/trace_export_check.h"
 
 #include <memory>
 #include <string>
@@ -9,10 +9,21 @@
 #include "gtest/gtest.h"
 #include "keel/base/clock.h"
 #include "keel/base/scheduler.h"
-#include "recording_exporter.h"
+#include "recording_exporter.h"  // tests/trace
 
-namespace keel::trace {
+namespace keel::health {
 namespace {
+
+using trace::BatchSpanProcessor;
+using trace::BatchSpanProcessorOptions;
+using trace::ExportHealth;
+using trace::kTraceFlagSampled;
+using trace::RecordedSpans;
+using trace::RecordingExporter;
+using trace::SpanContext;
+using trace::SpanData;
+using trace::SpanId;
+using trace::TraceId;
 
 std::unique_ptr<SpanData> SampledSpan() {
   auto span = std::make_unique<SpanData>();
@@ -22,25 +33,25 @@ std::unique_ptr<SpanData> SampledSpan() {
   return span;
 }
 
-TEST(ExportHealthResultTest, PassWithoutFailures) {
-  const health::CheckResult result = ExportHealthResult(ExportHealth());
-  EXPECT_EQ(result.status, health::Status::kPass);
+TEST(TraceExportResultTest, PassWithoutFailures) {
+  const CheckResult result = TraceExportResult(ExportHealth());
+  EXPECT_EQ(result.status, Status::kPass);
   EXPECT_TRUE(result.output.empty());
 }
 
-TEST(ExportHealthResultTest, WarnNamesTheErrorAndTheStreak) {
+TEST(TraceExportResultTest, WarnNamesTheErrorAndTheStreak) {
   ExportHealth health;
   health.consecutive_failures = 3;
   health.last_error = absl::UnavailableError("collector down");
-  const health::CheckResult result = ExportHealthResult(health);
-  EXPECT_EQ(result.status, health::Status::kWarn);
+  const CheckResult result = TraceExportResult(health);
+  EXPECT_EQ(result.status, Status::kWarn);
   EXPECT_NE(result.output.find("collector down"), std::string::npos);
   EXPECT_NE(result.output.find("3 in a row"), std::string::npos);
   ASSERT_TRUE(result.observed_value.has_value());
   EXPECT_EQ(std::get<std::int64_t>(*result.observed_value), 3);
 }
 
-TEST(ExportHealthCheckTest, FollowsTheExporter) {
+TEST(TraceExportCheckTest, FollowsTheExporter) {
   ManualClock clock;
   SchedulerOptions scheduler_options;
   scheduler_options.clock = &clock;
@@ -51,9 +62,9 @@ TEST(ExportHealthCheckTest, FollowsTheExporter) {
   options.scheduler = scheduler.get();
   options.clock = &clock;
   auto processor = BatchSpanProcessor::Create(std::move(options)).value();
-  const health::CheckFunction check = ExportHealthCheck(*processor);
+  const CheckFunction check = TraceExportCheck(*processor);
 
-  EXPECT_EQ(check().status, health::Status::kPass);  // nothing exported yet
+  EXPECT_EQ(check().status, Status::kPass);  // nothing exported yet
 
   {
     MutexLock lock(recorded->mu);
@@ -63,8 +74,8 @@ TEST(ExportHealthCheckTest, FollowsTheExporter) {
     processor->OnEnd(SampledSpan());
     EXPECT_FALSE(processor->ForceFlush(std::chrono::seconds(1)).ok());
   }
-  health::CheckResult result = check();
-  EXPECT_EQ(result.status, health::Status::kWarn);
+  CheckResult result = check();
+  EXPECT_EQ(result.status, Status::kWarn);
   EXPECT_NE(result.output.find("collector down"), std::string::npos);
   const ExportHealth failing = processor->export_health();
   EXPECT_EQ(failing.consecutive_failures, 2u);
@@ -76,10 +87,10 @@ TEST(ExportHealthCheckTest, FollowsTheExporter) {
   }
   processor->OnEnd(SampledSpan());
   ASSERT_TRUE(processor->ForceFlush(std::chrono::seconds(1)).ok());
-  EXPECT_EQ(check().status, health::Status::kPass);
+  EXPECT_EQ(check().status, Status::kPass);
   // The last error stays visible for diagnosis.
   EXPECT_EQ(processor->export_health().last_error.message(), "collector down");
 }
 
 }  // namespace
-}  // namespace keel::trace
+}  // namespace keel::health
