@@ -74,6 +74,37 @@ void AppendDigits(std::string& out, std::uint64_t value, int width) {
 
 }  // namespace
 
+void AppendJsonEscape(std::string& out, unsigned char c) {
+  switch (c) {
+    case '"':
+      out.append("\\\"");
+      break;
+    case '\\':
+      out.append("\\\\");
+      break;
+    case '\b':
+      out.append("\\b");
+      break;
+    case '\f':
+      out.append("\\f");
+      break;
+    case '\n':
+      out.append("\\n");
+      break;
+    case '\r':
+      out.append("\\r");
+      break;
+    case '\t':
+      out.append("\\t");
+      break;
+    default: {
+      const char escaped[] = {
+          '\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
+      out.append(escaped, sizeof(escaped));
+    }
+  }
+}
+
 void AppendJsonString(std::string& out, std::string_view value) {
   out.push_back('"');
   std::size_t run_start = 0;
@@ -99,34 +130,7 @@ void AppendJsonString(std::string& out, std::string_view value) {
       continue;
     }
     flush();
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default: {
-        const char escaped[] = {
-            '\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
-        out.append(escaped, sizeof(escaped));
-      }
-    }
+    AppendJsonEscape(out, c);
     run_start = ++i;
   }
   flush();

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/hex_digit.h"
 #include "flags/json_util.h"
 #include "flags/semver.h"
 #include "keel/base/hash.h"
@@ -228,17 +229,8 @@ double StringToNumber(std::string_view s) {
     if (base != 0) {
       double result = 0;
       for (char c : s.substr(2)) {
-        int digit;
-        if (c >= '0' && c <= '9') {
-          digit = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-          digit = c - 'a' + 10;
-        } else if (c >= 'A' && c <= 'F') {
-          digit = c - 'A' + 10;
-        } else {
-          return kNaN;
-        }
-        if (digit >= base) return kNaN;
+        const int digit = base_internal::HexDigitValue(c);
+        if (digit < 0 || digit >= base) return kNaN;
         result = result * base + digit;
       }
       return result;

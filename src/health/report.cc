@@ -7,18 +7,12 @@
 #include <variant>
 #include <vector>
 
+#include "base/hex_digit.h"
 #include "keel/base/json_writer.h"
 #include "keel/health/check.h"
 
 namespace keel::health {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // application/x-www-form-urlencoded decoding that never fails: a '%' not
 // followed by two hex digits stays as it is.
@@ -27,12 +21,11 @@ std::string FormDecode(std::string_view in) {
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
+    const int byte = base_internal::PercentEscapeAt(in, i);
     if (c == '+') {
       out.push_back(' ');
-    } else if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
-               HexValue(in[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
+    } else if (byte >= 0) {
+      out.push_back(static_cast<char>(byte));
       i += 2;
     } else {
       out.push_back(c);

@@ -6,6 +6,8 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "base/hex_digit.h"
+#include "keel/base/json_writer.h"
 
 namespace keel::security_internal {
 namespace {
@@ -34,17 +36,8 @@ constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 int Hex4(const char* p) {
   int value = 0;
   for (int i = 0; i < 4; ++i) {
-    const char c = p[i];
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      digit = c - 'A' + 10;
-    } else {
-      return -1;
-    }
+    const int digit = base_internal::HexDigitValue(p[i]);
+    if (digit < 0) return -1;
     value = value * 16 + digit;
   }
   return value;
@@ -534,37 +527,10 @@ void AppendCanonicalString(std::string_view text, std::string& out) {
     if (p == end) break;
     ++p;
     const std::uint32_t cp = DecodeEscape(p);
-    switch (cp) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (cp < 0x20) {
-          constexpr char kHex[] = "0123456789abcdef";
-          const char escape[] = {'\\', 'u',           '0',
-                                 '0',  kHex[cp >> 4], kHex[cp & 0xF]};
-          out.append(escape, sizeof(escape));
-        } else {
-          AppendUtf8(cp, out);
-        }
+    if (cp < 0x20 || cp == '"' || cp == '\\') {
+      AppendJsonEscape(out, static_cast<unsigned char>(cp));
+    } else {
+      AppendUtf8(cp, out);
     }
   }
   out.push_back('"');

@@ -11,19 +11,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "base/hex_digit.h"
 #include "keel/security/http_fields.h"
 #include "text.h"
 
 namespace keel {
 namespace security {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Tracks path segments to detect a `..` that climbs above the root.
 class SegmentWalker {
@@ -152,11 +146,9 @@ LimitReason CheckRequestTarget(std::string_view method,
       continue;
     }
     if (c == '%') {
-      if (i + 2 >= rest.size()) return LimitReason::kMalformedPercentEncoding;
-      const int hi = HexValue(rest[i + 1]);
-      const int lo = HexValue(rest[i + 2]);
-      if (hi < 0 || lo < 0) return LimitReason::kMalformedPercentEncoding;
-      c = static_cast<char>(hi * 16 + lo);
+      const int byte = base_internal::PercentEscapeAt(rest, i);
+      if (byte < 0) return LimitReason::kMalformedPercentEncoding;
+      c = static_cast<char>(byte);
       if (c == '\0') return LimitReason::kInvalidTarget;
       i += 2;
     }

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "base/hex_digit.h"
 #include "base/http_grammar.h"
 #include "trace/header_lines.h"
 
@@ -22,13 +23,6 @@ bool IsBaggageOctet(char ch) {
 
 bool AreBaggageOctets(std::string_view s) {
   return std::all_of(s.begin(), s.end(), IsBaggageOctet);
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
@@ -81,10 +75,9 @@ std::string PercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-        HexValue(s[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+    const int byte = base_internal::PercentEscapeAt(s, i);
+    if (byte >= 0) {
+      out.push_back(static_cast<char>(byte));
       i += 2;
     } else {
       out.push_back(s[i]);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/hex_digit.h"
 
 namespace keel::trace {
 namespace {
@@ -20,13 +21,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decodes an OTEL_RESOURCE_ATTRIBUTES value (W3C baggage encoding).
 std::optional<std::string> PercentDecode(std::string_view s) {
   std::string out;
@@ -35,11 +29,9 @@ std::optional<std::string> PercentDecode(std::string_view s) {
       out.push_back(s[i]);
       continue;
     }
-    if (i + 2 >= s.size() || HexValue(s[i + 1]) < 0 || HexValue(s[i + 2]) < 0) {
-      return std::nullopt;
-    }
-    out.push_back(
-        static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+    const int byte = base_internal::PercentEscapeAt(s, i);
+    if (byte < 0) return std::nullopt;
+    out.push_back(static_cast<char>(byte));
     i += 2;
   }
   return out;

@@ -41,6 +41,12 @@ namespace keel {
 // Complexity: one pass over `value`; plain ASCII is copied in runs.
 void AppendJsonString(std::string& out, std::string_view value);
 
+// Appends the escape JSON requires for `c`, which must be a quote, a
+// backslash or a control character below 0x20: the two-character form where
+// JSON has one (\", \\, \b, \f, \n, \r, \t), else \u00xx (lower-case hex).
+// AppendJsonString uses it; so do writers that re-escape decoded text.
+void AppendJsonEscape(std::string& out, unsigned char c);
+
 // Appends `value` as a JSON number in the shortest form that reads back to the
 // same double. NaN and infinities have no JSON form and are written as `null`.
 void AppendJsonDouble(std::string& out, double value);
