@@ -25,6 +25,8 @@ function(keel_add_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT" "SOURCES;LIBS;LABELS")
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE keel::core ${arg_LIBS} GTest::gmock GTest::gtest_main)
+  # Header-only test support (tests/testing/prometheus_text.h, ...).
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   if(TARGET keel_test_pch)
     target_precompile_headers(${name} REUSE_FROM keel_test_pch)
   endif()

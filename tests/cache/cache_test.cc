@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "keel/metrics/exposition.h"
+#include "testing/prometheus_text.h"
 
 namespace keel::cache {
 namespace {
@@ -313,9 +314,7 @@ TEST_F(CacheTest, ExportsMetrics) {
   cache->Put(1, "a");
   cache->Get(1);
   cache->Get(2);
-  std::string text;
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
+  std::string text = testing::PrometheusText(registry);
   EXPECT_THAT(
       text,
       HasSubstr("keel_cache_requests_total{cache=\"users\",result=\"hit\"} 1"));
@@ -327,9 +326,7 @@ TEST_F(CacheTest, ExportsMetrics) {
   // A second cache with the same name is refused.
   EXPECT_FALSE(IntCache::Create(options).ok());
   cache.reset();
-  text.clear();
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
+  text = testing::PrometheusText(registry);
   EXPECT_THAT(text, ::testing::Not(HasSubstr("cache=\"users\"")));
 }
 

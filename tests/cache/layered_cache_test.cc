@@ -13,6 +13,7 @@
 #include "keel/cache/layer.h"
 #include "keel/metrics/exposition.h"
 #include "keel/metrics/registry.h"
+#include "testing/prometheus_text.h"
 
 namespace keel::cache {
 namespace {
@@ -293,9 +294,7 @@ TEST_F(LayeredCacheTest, FailingLayerIsSkippedCountedReportedAndBroken) {
             resilience::CircuitState::kClosed);
   EXPECT_EQ(health().status, health::Status::kPass);
 
-  std::string text;
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
+  std::string text = testing::PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr("keel_cache_layer_requests_total{cache=\"users\","
                               "layer=\"l3\",result=\"hit\"} 1"));
   EXPECT_THAT(text, HasSubstr("keel_cache_layer_requests_total{cache=\"users\","

@@ -15,6 +15,7 @@
 #include "keel/metrics/exposition.h"
 #include "keel/metrics/registry.h"
 #include "keel/pool/pool.h"
+#include "testing/prometheus_text.h"
 
 namespace keel::pool {
 namespace {
@@ -44,9 +45,7 @@ class ConnFactory : public Factory<Conn> {
 // The value of the sample whose line starts with `series` (name and labels),
 // or -1 when there is none.
 double Sample(const metrics::Registry& registry, const std::string& series) {
-  std::string text;
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
+  const std::string text = testing::PrometheusText(registry);
   const std::string needle = "\n" + series + " ";
   const std::size_t at = ("\n" + text).find(needle);
   if (at == std::string::npos) return -1;

@@ -16,6 +16,7 @@
 #include "keel/ratelimit/keyed_rate_limiter.h"
 #include "keel/ratelimit/token_bucket.h"
 #include "keel/ratelimit/window_limiter.h"
+#include "testing/prometheus_text.h"
 
 namespace keel {
 namespace ratelimit {
@@ -24,12 +25,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Scrape(const metrics::Registry& registry) {
-  std::string text;
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
-  return text;
-}
+using testing::PrometheusText;
 
 // The exposition line of one decision series.
 std::string DecisionLine(const std::string& limiter,
@@ -72,7 +68,8 @@ TEST(RatelimitMetricsTest, TokenBucketCountsEveryReason) {
   EXPECT_EQ(family->WithLabels({"api", "rate_limited"}).Value(), 2);
   EXPECT_EQ(family->WithLabels({"api", "oversize"}).Value(), 1);
   EXPECT_EQ(family->WithLabels({"api", "invalid_permits"}).Value(), 1);
-  EXPECT_THAT(Scrape(registry), HasSubstr(DecisionLine("api", "admitted", 3)));
+  EXPECT_THAT(PrometheusText(registry),
+              HasSubstr(DecisionLine("api", "admitted", 3)));
 }
 
 TEST(RatelimitMetricsTest, ShadowRefusalsHaveTheirOwnLabel) {
@@ -91,7 +88,7 @@ TEST(RatelimitMetricsTest, ShadowRefusalsHaveTheirOwnLabel) {
   EXPECT_TRUE(bucket->TryAcquire().allowed);  // let through by shadow mode
   EXPECT_TRUE(bucket->TryAcquire(2).allowed);
 
-  const std::string text = Scrape(registry);
+  const std::string text = PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr(DecisionLine("dry", "admitted", 1)));
   EXPECT_THAT(text, HasSubstr(DecisionLine("dry", "shadow_rate_limited", 1)));
   EXPECT_THAT(text, HasSubstr(DecisionLine("dry", "shadow_oversize", 1)));
@@ -136,13 +133,13 @@ TEST(RatelimitMetricsTest, ConcurrencyLimiterReportsInFlight) {
     ConcurrencyLimiter::Permit b = limiter->TryAcquire(2);  // refused
     ASSERT_TRUE(a.ok());
     ASSERT_FALSE(b.ok());
-    const std::string text = Scrape(registry);
+    const std::string text = PrometheusText(registry);
     EXPECT_THAT(text,
                 HasSubstr("keel_ratelimit_in_flight{limiter=\"uploads\"} 2\n"));
     EXPECT_THAT(text, HasSubstr(DecisionLine("uploads", "admitted", 1)));
     EXPECT_THAT(text, HasSubstr(DecisionLine("uploads", "rate_limited", 1)));
   }
-  EXPECT_THAT(Scrape(registry),
+  EXPECT_THAT(PrometheusText(registry),
               HasSubstr("keel_ratelimit_in_flight{limiter=\"uploads\"} 0\n"));
 }
 
@@ -158,7 +155,8 @@ TEST(RatelimitMetricsTest, ConcurrencyLimiterNameTakenWhileAlive) {
             absl::StatusCode::kAlreadyExists);
   first->reset();
   // The gauge left with the first limiter.
-  EXPECT_THAT(Scrape(registry), Not(HasSubstr("keel_ratelimit_in_flight{")));
+  EXPECT_THAT(PrometheusText(registry),
+              Not(HasSubstr("keel_ratelimit_in_flight{")));
   EXPECT_TRUE(ConcurrencyLimiter::Create(options).ok());
 }
 
@@ -181,7 +179,7 @@ TEST(RatelimitMetricsTest, KeyedLimiterReportsKeysAndEvictions) {
   EXPECT_TRUE(limiter->TryAcquire("b").allowed);
   EXPECT_TRUE(limiter->TryAcquire("c").allowed);  // evicts "a", not idle
   EXPECT_FALSE(limiter->TryAcquire("c", 3).allowed);
-  std::string text = Scrape(registry);
+  std::string text = PrometheusText(registry);
   EXPECT_THAT(text,
               HasSubstr("keel_ratelimit_keys{limiter=\"per_client\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("keel_ratelimit_key_evictions_total{limiter="
@@ -193,7 +191,7 @@ TEST(RatelimitMetricsTest, KeyedLimiterReportsKeysAndEvictions) {
 
   clock.Advance(std::chrono::seconds(5));  // every bucket full again
   EXPECT_EQ(limiter->EvictIdle(), 2u);
-  text = Scrape(registry);
+  text = PrometheusText(registry);
   EXPECT_THAT(text,
               HasSubstr("keel_ratelimit_keys{limiter=\"per_client\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("keel_ratelimit_key_evictions_total{limiter="
@@ -256,7 +254,8 @@ TEST(RatelimitMetricsTest, ConcurrentDecisionsAreAllCounted) {
     });
   }
   std::string text;
-  for (int i = 0; i < 50; ++i) text = Scrape(registry);  // scrape meanwhile
+  for (int i = 0; i < 50; ++i)
+    text = PrometheusText(registry);  // scrape meanwhile
   for (std::thread& thread : threads) thread.join();
 
   metrics::CounterFamily* family = Decisions(registry);
@@ -265,7 +264,7 @@ TEST(RatelimitMetricsTest, ConcurrentDecisionsAreAllCounted) {
   EXPECT_EQ(family->WithLabels({"hot", "admitted"}).Value() +
                 family->WithLabels({"hot", "rate_limited"}).Value(),
             2.0 * kThreads * kCalls);
-  EXPECT_THAT(Scrape(registry),
+  EXPECT_THAT(PrometheusText(registry),
               HasSubstr("keel_ratelimit_in_flight{limiter=\"hot\"} 0\n"));
 }
 

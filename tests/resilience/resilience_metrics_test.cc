@@ -18,6 +18,7 @@
 #include "keel/resilience/circuit_breaker.h"
 #include "keel/resilience/retry.h"
 #include "keel/resilience/sleeper.h"
+#include "testing/prometheus_text.h"
 
 namespace keel::resilience {
 namespace {
@@ -27,12 +28,7 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Scrape(const metrics::Registry& registry) {
-  std::string text;
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
-  return text;
-}
+using testing::PrometheusText;
 
 TEST(ResilienceMetricsTest, BulkheadRejectionsAndInFlight) {
   metrics::Registry registry;
@@ -54,7 +50,7 @@ TEST(ResilienceMetricsTest, BulkheadRejectionsAndInFlight) {
               absl::StatusCode::kResourceExhausted);
     EXPECT_EQ(bulkhead->Acquire(clock.Now()).status().code(),
               absl::StatusCode::kDeadlineExceeded);
-    const std::string text = Scrape(registry);
+    const std::string text = PrometheusText(registry);
     EXPECT_THAT(text,
                 HasSubstr("keel_bulkhead_in_flight{bulkhead=\"db\"} 2\n"));
     EXPECT_THAT(text, HasSubstr("keel_bulkhead_rejections_total{bulkhead="
@@ -66,7 +62,7 @@ TEST(ResilienceMetricsTest, BulkheadRejectionsAndInFlight) {
         text,
         HasSubstr("keel_bulkhead_wait_seconds_count{bulkhead=\"db\"} 0\n"));
   }
-  EXPECT_THAT(Scrape(registry),
+  EXPECT_THAT(PrometheusText(registry),
               HasSubstr("keel_bulkhead_in_flight{bulkhead=\"db\"} 0\n"));
 }
 
@@ -90,7 +86,7 @@ TEST(ResilienceMetricsTest, BulkheadWaitHistogram) {
   waiter.join();
   EXPECT_EQ(result.code(), absl::StatusCode::kResourceExhausted);
 
-  const std::string text = Scrape(registry);
+  const std::string text = PrometheusText(registry);
   EXPECT_THAT(
       text,
       HasSubstr("keel_bulkhead_wait_seconds_count{bulkhead=\"api\"} 1\n"));
@@ -224,7 +220,7 @@ TEST(ResilienceMetricsTest, AdaptiveLimiterLimitInFlightAndDrops) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(limiter->Acquire().status().code(),
             absl::StatusCode::kResourceExhausted);
-  std::string text = Scrape(registry);
+  std::string text = PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr("keel_adaptive_limit{limiter=\"search\"} 2\n"));
   EXPECT_THAT(text,
               HasSubstr("keel_adaptive_in_flight{limiter=\"search\"} 2\n"));
@@ -236,7 +232,7 @@ TEST(ResilienceMetricsTest, AdaptiveLimiterLimitInFlightAndDrops) {
 
   a->OnDropped();  // AIMD halves the limit: 2 -> 1
   b->OnIgnored();
-  text = Scrape(registry);
+  text = PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr("keel_adaptive_limit{limiter=\"search\"} 1\n"));
   EXPECT_THAT(text,
               HasSubstr("keel_adaptive_in_flight{limiter=\"search\"} 0\n"));
@@ -260,14 +256,14 @@ TEST(ResilienceMetricsTest, BreakerMetricsThroughOptions) {
   options.minimum_calls = 2;
   options.metrics = &registry;
   auto breaker = CircuitBreaker::Create(options).value();
-  EXPECT_THAT(Scrape(registry),
+  EXPECT_THAT(PrometheusText(registry),
               HasSubstr("keel_breaker_state{breaker="
                         "\"payments\",state=\"closed\"} 1\n"));
   breaker->Execute([] { return absl::InternalError("x"); }).IgnoreError();
   breaker->Execute([] { return absl::InternalError("x"); }).IgnoreError();
   ASSERT_EQ(breaker->state(), CircuitState::kOpen);
   breaker->Execute([] { return absl::OkStatus(); }).IgnoreError();
-  const std::string text = Scrape(registry);
+  const std::string text = PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr("keel_breaker_state{breaker=\"payments\",state="
                               "\"open\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("keel_breaker_calls_total{breaker=\"payments\","
@@ -322,9 +318,9 @@ TEST(ResilienceMetricsTest, ConcurrentCallsAreAllCounted) {
       }
     });
   }
-  for (int i = 0; i < 50; ++i) Scrape(registry);  // scrape meanwhile
+  for (int i = 0; i < 50; ++i) PrometheusText(registry);  // scrape meanwhile
   for (std::thread& thread : threads) thread.join();
-  const std::string text = Scrape(registry);
+  const std::string text = PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr("keel_bulkhead_rejections_total{bulkhead="
                               "\"pool\",reason=\"full\"} " +
                               std::to_string(bulkhead_rejected.load()) + "\n"));

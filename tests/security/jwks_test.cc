@@ -18,6 +18,7 @@
 #include "keel/base/clock.h"
 #include "keel/metrics/exposition.h"
 #include "keel/metrics/registry.h"
+#include "testing/prometheus_text.h"
 
 namespace keel::security {
 namespace {
@@ -291,9 +292,7 @@ TEST_F(JwksProviderTest, ServesLastGoodSetUntilMaxAge) {
   EXPECT_EQ(keys.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(keys.status().message().find("idp down"), std::string::npos);
   EXPECT_EQ(health().status, health::Status::kFail);
-  std::string text;
-  metrics::WriteExposition(registry_,
-                           metrics::ExpositionFormat::kPrometheusText, &text);
+  std::string text = testing::PrometheusText(registry_);
   EXPECT_NE(
       text.find(R"(keel_jwks_fetches_total{provider="idp",result="ok"} 1)"),
       std::string::npos)

@@ -9,6 +9,7 @@
 #include "keel/metrics/exposition.h"
 #include "keel/metrics/registry.h"
 #include "keel/security/http_fields.h"
+#include "testing/prometheus_text.h"
 
 namespace keel {
 namespace security {
@@ -176,9 +177,7 @@ TEST(RequestLimitsTest, CountsRejectionsByReason) {
   Check(*limits, "GET", "/../x");
   Check(*limits, "GET", "/../y");
   Check(*limits, "GET", "/ok");
-  std::string text;
-  metrics::WriteExposition(registry, metrics::ExpositionFormat::kPrometheusText,
-                           &text);
+  std::string text = testing::PrometheusText(registry);
   EXPECT_THAT(text, HasSubstr("keel_request_limits_rejections_total{reason="
                               "\"path_traversal\"} 2"));
   EXPECT_THAT(text, HasSubstr("keel_request_limits_rejections_total{reason="

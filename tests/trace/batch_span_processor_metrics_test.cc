@@ -10,6 +10,7 @@
 #include "keel/metrics/exposition.h"
 #include "keel/metrics/registry.h"
 #include "keel/trace/batch_span_processor.h"
+#include "testing/prometheus_text.h"
 
 namespace keel::trace {
 namespace {
@@ -60,12 +61,7 @@ class ProcessorMetricsTest : public ::testing::Test {
     return options;
   }
 
-  std::string Scrape() {
-    std::string text;
-    metrics::WriteExposition(registry_,
-                             metrics::ExpositionFormat::kPrometheusText, &text);
-    return text;
-  }
+  std::string Scrape() { return testing::PrometheusText(registry_); }
 
   void ExpectLine(const std::string& line) {
     const std::string text = Scrape();
