@@ -17,8 +17,7 @@
 #include "keel/base/clock.h"
 #include "keel/postgres/error.h"
 #include "keel/postgres/pool.h"
-#include "testing/postgres_server.h"
-#include "testing/shared_server.h"
+#include "postgres_pool_fixture.h"
 
 namespace keel::postgres {
 namespace {
@@ -27,45 +26,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-class PostgresPoolTest : public keel::testing::PostgresServerTest {
- protected:
-  PoolOptions Options(const std::string& application_name) {
-    PoolOptions options;
-    options.connection.connection_string = server().ConnectionString();
-    options.connection.application_name = application_name;
-    options.pool.name = application_name;
-    options.pool.max_size = 4;
-    options.pool.acquire_timeout = seconds(10);
-    options.pool.connect_backoff_initial = milliseconds(20);
-    options.pool.connect_backoff_max = milliseconds(200);
-    return options;
-  }
-
-  std::unique_ptr<Pool> MakePool(PoolOptions options) {
-    auto pool = Pool::Create(std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? std::move(*pool) : nullptr;
-  }
-
-  // Backends the server has for `application_name`.
-  int Backends(const std::string& application_name) {
-    auto rows = server().Query(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
-        application_name + "'");
-    if (!rows.ok() || rows->empty() || !(*rows)[0][0].has_value()) return -1;
-    return std::stoi(*(*rows)[0][0]);
-  }
-
-  // Polls the real server until `predicate` holds (bounded).
-  template <typename Predicate>
-  void WaitFor(Predicate predicate) {
-    const auto give_up = std::chrono::steady_clock::now() + seconds(30);
-    while (!predicate()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), give_up);
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-  }
-};
+using PostgresPoolTest = PostgresPoolFixture;
 
 absl::Status SelectOne(pqxx::work& tx) {
   return tx.exec("SELECT 1")[0][0].as<int>() == 1

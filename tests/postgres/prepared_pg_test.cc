@@ -2,12 +2,10 @@
 // ExecPrepared and the pool's registry, which re-prepares on connections
 // opened after a reconnect. Runs against a real PostgreSQL 15.
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <pqxx/nontransaction>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -15,42 +13,17 @@
 #include "gtest/gtest.h"
 #include "keel/postgres/error.h"
 #include "keel/postgres/pool.h"
-#include "testing/postgres_server.h"
-#include "testing/shared_server.h"
+#include "postgres_pool_fixture.h"
 
 namespace keel::postgres {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-class PreparedTest : public keel::testing::PostgresServerTest {
+class PreparedTest : public PostgresPoolFixture {
  protected:
   PoolOptions Options(const std::string& application_name) {
-    PoolOptions options;
-    options.connection.connection_string = server().ConnectionString();
-    options.connection.application_name = application_name;
-    options.pool.name = application_name;
-    options.pool.max_size = 2;
-    options.pool.acquire_timeout = seconds(10);
-    options.pool.connect_backoff_initial = milliseconds(20);
-    options.pool.connect_backoff_max = milliseconds(200);
-    return options;
-  }
-
-  std::unique_ptr<Pool> MakePool(PoolOptions options) {
-    auto pool = Pool::Create(std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? std::move(*pool) : nullptr;
-  }
-
-  int Backends(const std::string& application_name) {
-    auto rows = server().Query(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
-        application_name + "'");
-    if (!rows.ok() || rows->empty() || !(*rows)[0][0].has_value()) return -1;
-    return std::stoi(*(*rows)[0][0]);
+    return PostgresPoolFixture::Options(application_name, /*max_size=*/2);
   }
 
   // Server-side prepared statements of the session running the lease.
@@ -140,11 +113,7 @@ TEST_F(PreparedTest, StatementsAreRepreparedAfterAReconnect) {
                          "pg_stat_activity WHERE application_name = "
                          "'prep_reconnect'")
                   .ok());
-  const auto give_up = std::chrono::steady_clock::now() + seconds(30);
-  while (Backends("prep_reconnect") != 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), give_up);
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+  WaitFor([&] { return Backends("prep_reconnect") == 0; });
   // The dead connection is discarded at hand-out; its replacement prepares
   // both the option's and the registered statement when it is opened.
   auto lease = pool->Acquire();
