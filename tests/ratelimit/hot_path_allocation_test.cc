@@ -3,9 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -14,18 +12,7 @@
 #include "keel/ratelimit/keyed_rate_limiter.h"
 #include "keel/ratelimit/token_bucket.h"
 #include "keel/ratelimit/window_limiter.h"
-
-namespace {
-thread_local std::size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "testing/allocation_counter.h"
 
 namespace keel {
 namespace ratelimit {
@@ -33,13 +20,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Number of allocations `fn` makes on this thread.
-template <typename Fn>
-std::size_t CountAllocations(Fn fn) {
-  const std::size_t before = allocations;
-  fn();
-  return allocations - before;
-}
+using testing::CountAllocations;
 
 TEST(HotPathAllocationTest, CounterWorks) {
   // An explicit operator new call through a volatile pointer: unlike a

@@ -3,9 +3,7 @@
 // counting calls to the global operator new made by this thread.
 
 #include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,29 +13,13 @@
 #include "keel/security/http_fields.h"
 #include "keel/security/request_limits.h"
 #include "keel/security/security_headers.h"
-
-namespace {
-thread_local std::size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "testing/allocation_counter.h"
 
 namespace keel {
 namespace security {
 namespace {
 
-template <typename Fn>
-std::size_t CountAllocations(Fn fn) {
-  const std::size_t before = allocations;
-  fn();
-  return allocations - before;
-}
+using testing::CountAllocations;
 
 // A sink that only looks at the values, like a server writing them straight
 // into its output buffer.
