@@ -4,7 +4,8 @@
 Convention: every benchmark program pairs `BM_Keel_<Case>` with
 `BM_Baseline_<Case>` (same arguments and thread counts) in the same run. The
 summary lists each case's keel time, baseline time and the speed-up
-(baseline / keel; > 1 means keel is faster).
+(baseline / keel; > 1 means keel is faster). Programs that repeat their cases
+are summarised by the median repetition.
 
 Usage: summarize.py [--out DIR] [--filter REGEX] [--min-time SECONDS] PROGRAM...
 """
@@ -31,6 +32,17 @@ def run(program, out_dir, bench_filter, min_time):
         return json.load(f)["benchmarks"]
 
 
+def figures(results):
+    """One entry per case: the median of its repetitions when the program
+    repeats cases (see benchmarks/common/interleaved_repetitions.h), else its
+    only run."""
+    medians = [b for b in results if b.get("run_type") == "aggregate"
+               and b.get("aggregate_name") == "median"]
+    if medians:
+        return medians
+    return [b for b in results if b.get("run_type", "iteration") == "iteration"]
+
+
 def pair_key(name):
     m = re.match(r"BM_(Keel|Baseline)_(.*)$", name)
     if not m:
@@ -49,11 +61,9 @@ def main():
 
     rows = []
     for program in args.programs:
-        results = [b for b in run(program, args.out, args.filter, args.min_time)
-                   if b.get("run_type", "iteration") == "iteration"]
         times = {}
-        for b in results:
-            side, case = pair_key(b["name"])
+        for b in figures(run(program, args.out, args.filter, args.min_time)):
+            side, case = pair_key(b["run_name"])
             if side:
                 times.setdefault(case, {})[side] = (b["real_time"], b["time_unit"])
         for case, sides in times.items():

@@ -8,7 +8,9 @@
 //   ConnectPerQuery       keel: as above, one thread; baseline: a new libpq
 //                         connection per query (PQconnectdb, PQexec,
 //                         PQfinish), what a service without a pool pays.
-// Real time is measured, so multi-threaded cases compare throughput.
+// Real time is measured, so multi-threaded cases compare throughput. Every
+// case runs 5 times, interleaved in random order, and the median counts (see
+// common/interleaved_repetitions.h).
 
 #include <libpq-fe.h>
 
@@ -16,8 +18,10 @@
 #include <memory>
 #include <pqxx/nontransaction>
 #include <string>
+#include <vector>
 
 #include "benchmark/benchmark.h"
+#include "common/interleaved_repetitions.h"
 #include "keel/postgres/pool.h"
 #include "testing/postgres_server.h"
 
@@ -104,8 +108,14 @@ BENCHMARK(BM_Baseline_ConnectPerQuery)->UseRealTime();
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  std::vector<std::string> defaults;
+  std::vector<char*> args =
+      keel_bench::WithInterleavedRepetitions(argc, argv, 5, defaults);
+  int args_count = static_cast<int>(args.size()) - 1;
+  benchmark::Initialize(&args_count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) {
+    return 1;
+  }
   keel::testing::PostgresServerOptions server_options;
   server_options.extra_config = {"max_connections=100"};
   auto server = keel::testing::PostgresServer::Start(server_options);

@@ -5,15 +5,19 @@
 //                   (Pool::Command: lease, GET, release);
 //                   baseline: each thread keeps its own redisContext and
 //                   calls redisCommand.
-// Real time is measured, so multi-threaded cases compare throughput.
+// Real time is measured, so multi-threaded cases compare throughput. Every
+// case runs 5 times, interleaved in random order, and the median counts (see
+// common/interleaved_repetitions.h).
 
 #include <hiredis/hiredis.h>
 
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "benchmark/benchmark.h"
+#include "common/interleaved_repetitions.h"
 #include "keel/redis/pool.h"
 #include "testing/redis_server.h"
 
@@ -60,8 +64,14 @@ BENCHMARK(BM_Baseline_Get)->Threads(1)->Threads(4)->Threads(8)->UseRealTime();
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  std::vector<std::string> defaults;
+  std::vector<char*> args =
+      keel_bench::WithInterleavedRepetitions(argc, argv, 5, defaults);
+  int args_count = static_cast<int>(args.size()) - 1;
+  benchmark::Initialize(&args_count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) {
+    return 1;
+  }
   auto server = keel::testing::RedisServer::Start({});
   if (!server.ok()) {
     std::fprintf(stderr, "cannot start redis-server: %s\n",

@@ -48,13 +48,12 @@ class ConnectionFactory final : public pool::Factory<Connection> {
   // A transaction object aborts on destruction, but a BEGIN sent through a
   // nontransaction (or a transaction a caller left open some other way) is
   // still open on the server: roll it back rather than hand it to the next
-  // caller; a connection that cannot be made clean is discarded.
-  absl::Status Reset(Connection& conn) override {
-    if (!conn.IsAlive()) {
-      return absl::UnavailableError("postgres: connection lost");
-    }
-    return conn.ResetSession();
-  }
+  // caller; a connection that cannot be made clean is discarded. No socket
+  // check here: libpq's own view (a connection it saw fail reports an unknown
+  // transaction status) catches the failures it knows of, and one the server
+  // dropped while it sat idle is caught by IsAlive() at hand-out, so a
+  // release costs no system call.
+  absl::Status Reset(Connection& conn) override { return conn.ResetSession(); }
 
  private:
   const ConnectionOptions options_;

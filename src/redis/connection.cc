@@ -10,6 +10,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "keel/base/status_macros.h"
 
@@ -258,14 +259,16 @@ absl::StatusOr<Reply> Connection::ReadReply(std::string_view during) {
 }
 
 absl::StatusOr<Reply> Connection::Command(
-    std::initializer_list<std::string_view> args) {
-  return Command(std::vector<std::string_view>(args));
-}
-
-absl::StatusOr<Reply> Connection::Command(
-    const std::vector<std::string_view>& args) {
-  KEEL_ASSIGN_OR_RETURN(std::vector<Reply> replies, Pipeline({args}));
-  return std::move(replies.front());
+    absl::Span<const std::string_view> args) {
+  if (broken_) {
+    return absl::FailedPreconditionError(
+        "redis: the connection is broken by an earlier error; connect afresh");
+  }
+  if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
+  KEEL_RETURN_IF_ERROR(Append(args));
+  KEEL_ASSIGN_OR_RETURN(Reply reply, ReadReply(args.front()));
+  TrackSession(args, reply);
+  return reply;
 }
 
 absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
@@ -281,19 +284,8 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
   for (const auto& args : commands) {
     if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
   }
-  std::vector<const char*> argv;
-  std::vector<std::size_t> argvlen;
   for (const auto& args : commands) {
-    argv.clear();
-    argvlen.clear();
-    for (std::string_view arg : args) {
-      argv.push_back(arg.data());
-      argvlen.push_back(arg.size());
-    }
-    if (redisAppendCommandArgv(context_->ctx, static_cast<int>(argv.size()),
-                               argv.data(), argvlen.data()) != REDIS_OK) {
-      return ContextError("formatting a command");
-    }
+    KEEL_RETURN_IF_ERROR(Append(args));
   }
   std::vector<Reply> replies;
   replies.reserve(commands.size());
@@ -305,7 +297,23 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
   return replies;
 }
 
-void Connection::TrackSession(const std::vector<std::string_view>& args,
+absl::Status Connection::Append(absl::Span<const std::string_view> args) {
+  absl::InlinedVector<const char*, 16> argv;
+  absl::InlinedVector<std::size_t, 16> argvlen;
+  argv.reserve(args.size());
+  argvlen.reserve(args.size());
+  for (std::string_view arg : args) {
+    argv.push_back(arg.data());
+    argvlen.push_back(arg.size());
+  }
+  if (redisAppendCommandArgv(context_->ctx, static_cast<int>(argv.size()),
+                             argv.data(), argvlen.data()) != REDIS_OK) {
+    return ContextError("formatting a command");
+  }
+  return absl::OkStatus();
+}
+
+void Connection::TrackSession(absl::Span<const std::string_view> args,
                               const Reply& reply) {
   if (reply.is_error() && reply.str().substr(0, 9) == "READONLY ") {
     saw_readonly_ = true;

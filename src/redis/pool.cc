@@ -333,7 +333,7 @@ void Pool::Shutdown() {
   pool_->Shutdown();
 }
 
-absl::StatusOr<Reply> Pool::Command(const std::vector<std::string_view>& args,
+absl::StatusOr<Reply> Pool::Command(absl::Span<const std::string_view> args,
                                     pool::AcquireSite site) {
   KEEL_ASSIGN_OR_RETURN(Lease lease, pool_->Acquire(site));
   absl::StatusOr<Reply> reply = lease->Command(args);

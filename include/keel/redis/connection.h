@@ -41,7 +41,6 @@
 #define KEEL_REDIS_CONNECTION_H_
 
 #include <chrono>
-#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +48,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "keel/redis/reply.h"
 
 namespace keel::redis {
@@ -97,9 +97,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Sends one command given as binary-safe arguments and waits for its reply.
-  // Complexity: one round trip. Fails with kFailedPrecondition if broken().
-  absl::StatusOr<Reply> Command(const std::vector<std::string_view>& args);
-  absl::StatusOr<Reply> Command(std::initializer_list<std::string_view> args);
+  // Takes a braced list or any contiguous container of string_views.
+  // Complexity: one round trip; no allocation of keel's own beyond the Reply.
+  // Fails with kInvalidArgument for an empty command and kFailedPrecondition
+  // if broken().
+  absl::StatusOr<Reply> Command(absl::Span<const std::string_view> args);
 
   // Sends every command before reading any reply (one round trip for the batch)
   // and returns the replies in order. On an I/O error the whole call fails and
@@ -143,9 +145,12 @@ class Connection {
   Connection(ConnectionOptions options, std::unique_ptr<Context> context);
   absl::Status ContextError(std::string_view during);
   absl::StatusOr<Reply> ReadReply(std::string_view during);
+  // Formats one non-empty command into hiredis's output buffer; no
+  // allocation of keel's own for up to 16 arguments.
+  absl::Status Append(absl::Span<const std::string_view> args);
 
   // Updates session_ and saw_readonly_ after `args` got `reply`.
-  void TrackSession(const std::vector<std::string_view>& args,
+  void TrackSession(absl::Span<const std::string_view> args,
                     const Reply& reply);
 
   ConnectionOptions options_;

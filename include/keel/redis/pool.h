@@ -65,7 +65,6 @@
 #define KEEL_REDIS_POOL_H_
 
 #include <chrono>
-#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,6 +72,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "keel/health/check.h"
 #include "keel/pool/pool.h"
 #include "keel/redis/connection.h"
@@ -130,13 +130,8 @@ class Pool {
   // connection broken (it is replaced) and is returned; an error *reply*
   // (WRONGTYPE, ...) is a successful call returning a Reply of type kError.
   absl::StatusOr<Reply> Command(
-      const std::vector<std::string_view>& args,
+      absl::Span<const std::string_view> args,
       pool::AcquireSite site = pool::AcquireSite::Current());
-  absl::StatusOr<Reply> Command(
-      std::initializer_list<std::string_view> args,
-      pool::AcquireSite site = pool::AcquireSite::Current()) {
-    return Command(std::vector<std::string_view>(args), site);
-  }
 
   // Stops the sentinel thread, then shuts the pool down (see Shutdown()).
   ~Pool();

@@ -1,0 +1,38 @@
+// Command-line defaults for benchmarks whose cases are round trips to a local
+// server. Their per-case times drift by several percent over seconds
+// (scheduling of the server's and the client's threads on few cores), more
+// than the keel-vs-baseline difference they exist to show, so one pass in a
+// fixed order cannot compare them. Repeating every case and interleaving the
+// repetitions of all cases in random order exposes keel and its baseline to
+// the same drift; the median of the repetitions is the figure to compare
+// (benchmarks/summarize.py picks it).
+
+#ifndef KEEL_BENCHMARKS_COMMON_INTERLEAVED_REPETITIONS_H_
+#define KEEL_BENCHMARKS_COMMON_INTERLEAVED_REPETITIONS_H_
+
+#include <string>
+#include <vector>
+
+namespace keel_bench {
+
+// The program's arguments with `--benchmark_repetitions=<repetitions>`,
+// `--benchmark_enable_random_interleaving=true` and
+// `--benchmark_report_aggregates_only=true` inserted after argv[0]: flags the
+// caller passes come later and so still win. Pass the result's size and
+// data() to benchmark::Initialize; `storage` keeps the inserted strings alive.
+inline std::vector<char*> WithInterleavedRepetitions(
+    int argc, char** argv, int repetitions, std::vector<std::string>& storage) {
+  storage = {"--benchmark_repetitions=" + std::to_string(repetitions),
+             "--benchmark_enable_random_interleaving=true",
+             "--benchmark_report_aggregates_only=true"};
+  std::vector<char*> args;
+  args.push_back(argv[0]);
+  for (std::string& flag : storage) args.push_back(flag.data());
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  return args;
+}
+
+}  // namespace keel_bench
+
+#endif  // KEEL_BENCHMARKS_COMMON_INTERLEAVED_REPETITIONS_H_
