@@ -5,6 +5,14 @@
 //                         (lease, pqxx::nontransaction, exec, release);
 //                         baseline: each thread keeps its own PGconn and
 //                         calls PQexec.
+//   SelectOneLibpqxx/threads:N
+//                         keel: as SelectOne; baseline: each thread keeps its
+//                         own pqxx::connection (the pool's cost when both
+//                         sides use libpqxx).
+//   SelectOneNative/threads:N
+//                         keel: lease, PQexec on Connection::native_handle(),
+//                         release; baseline: as SelectOne (the pool's cost
+//                         when both sides use libpq).
 //   ConnectPerQuery       keel: as above, one thread; baseline: a new libpq
 //                         connection per query (PQconnectdb, PQexec,
 //                         PQfinish), what a service without a pool pays.
@@ -16,6 +24,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <string>
 #include <vector>
@@ -54,6 +63,18 @@ bool RawSelectOne(PGconn* conn) {
   return ok;
 }
 
+// One `SELECT 1` with libpq on a pooled connection; false on any failure.
+bool PoolNativeSelectOne() {
+  auto lease = g_pool->Acquire();
+  if (!lease.ok()) return false;
+  PGconn* conn = (*lease)->native_handle();
+  if (conn == nullptr || !RawSelectOne(conn)) {
+    lease->MarkBroken();
+    return false;
+  }
+  return true;
+}
+
 void KeelLoop(benchmark::State& state) {
   for (auto _ : state) {
     if (!PoolSelectOne()) {
@@ -81,6 +102,38 @@ void BM_Baseline_SelectOne(benchmark::State& state) {
   PQfinish(conn);
 }
 
+void BM_Keel_SelectOneLibpqxx(benchmark::State& state) { KeelLoop(state); }
+
+void BM_Baseline_SelectOneLibpqxx(benchmark::State& state) {
+  try {
+    pqxx::connection conn(g_server->ConnectionString());
+    for (auto _ : state) {
+      pqxx::nontransaction tx(conn);
+      pqxx::result r = tx.exec("SELECT 1");
+      benchmark::DoNotOptimize(r.size());
+      if (r.size() != 1) {
+        state.SkipWithError("libpqxx SELECT 1 returned no row");
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+void BM_Keel_SelectOneNative(benchmark::State& state) {
+  for (auto _ : state) {
+    if (!PoolNativeSelectOne()) {
+      state.SkipWithError("pooled libpq SELECT 1 failed");
+      break;
+    }
+  }
+}
+
+void BM_Baseline_SelectOneNative(benchmark::State& state) {
+  BM_Baseline_SelectOne(state);
+}
+
 void BM_Keel_ConnectPerQuery(benchmark::State& state) { KeelLoop(state); }
 
 void BM_Baseline_ConnectPerQuery(benchmark::State& state) {
@@ -98,6 +151,26 @@ void BM_Baseline_ConnectPerQuery(benchmark::State& state) {
 
 BENCHMARK(BM_Keel_SelectOne)->Threads(1)->Threads(4)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Baseline_SelectOne)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(8)
+    ->UseRealTime();
+BENCHMARK(BM_Keel_SelectOneLibpqxx)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(8)
+    ->UseRealTime();
+BENCHMARK(BM_Baseline_SelectOneLibpqxx)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(8)
+    ->UseRealTime();
+BENCHMARK(BM_Keel_SelectOneNative)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(8)
+    ->UseRealTime();
+BENCHMARK(BM_Baseline_SelectOneNative)
     ->Threads(1)
     ->Threads(4)
     ->Threads(8)

@@ -1,6 +1,8 @@
 // keel::postgres::Pool and WithTransaction against a real PostgreSQL 15
 // started by keel_testing.
 
+#include <libpq-fe.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -257,6 +259,39 @@ TEST_F(PostgresPoolTest, OpenTransactionLeftByACallerIsRolledBackOnRelease) {
   EXPECT_EQ(RowsOutsideThePool(server(), "pool_dirty_begin"), 0);
   pool::PoolStats stats = pool->Stats();
   EXPECT_EQ(stats.creates, 1u);  // cleaned, not replaced
+  EXPECT_EQ(stats.TotalCloses(), 0u);
+}
+
+TEST_F(PostgresPoolTest, NativeHandleRunsLibpqOnThePooledConnection) {
+  PoolOptions options = Options("native_handle");
+  options.pool.max_size = 1;  // the next lease gets the same connection
+  auto pool = MakePool(options);
+  ASSERT_TRUE(server().Query("CREATE TABLE pool_native (v int)").ok());
+  {
+    auto lease = pool->Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    PGconn* conn = (*lease)->native_handle();
+    ASSERT_NE(conn, nullptr);
+    PGresult* one = PQexec(conn, "SELECT 1");
+    ASSERT_EQ(PQresultStatus(one), PGRES_TUPLES_OK);
+    EXPECT_STREQ(PQgetvalue(one, 0, 0), "1");
+    PQclear(one);
+    PQclear(PQexec(conn, "BEGIN"));
+    PGresult* insert = PQexec(conn, "INSERT INTO pool_native VALUES (1)");
+    EXPECT_EQ(PQresultStatus(insert), PGRES_COMMAND_OK);
+    PQclear(insert);
+    // libpqxx and keel see the state libpq left.
+    EXPECT_EQ((*lease)->transaction_status(),
+              Connection::TransactionStatus::kInTransaction);
+  }  // released inside the transaction block opened through libpq
+  auto next = pool->Acquire();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ((*next)->transaction_status(),
+            Connection::TransactionStatus::kIdle);
+  pqxx::nontransaction tx((*next)->raw());
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM pool_native")[0][0].as<int>(), 0);
+  pool::PoolStats stats = pool->Stats();
+  EXPECT_EQ(stats.creates, 1u);
   EXPECT_EQ(stats.TotalCloses(), 0u);
 }
 

@@ -117,6 +117,18 @@ class Connection {
   // while using it are the caller's to catch; StatusFromException() maps them.
   pqxx::connection& raw() { return *connection_; }
 
+  // libpq's handle of the same connection (`PGconn*` of <libpq-fe.h>), for
+  // hot statements run with libpq directly: each libpqxx transaction object
+  // costs two extra non-blocking reads (it looks for notifications when it
+  // begins and after each statement), a few percent of a loopback round
+  // trip. Owned by this connection: never PQfinish() it. Null once the
+  // connection is closed. Do not use it while a libpqxx transaction object
+  // is open on the connection; a transaction block left open through it is
+  // rolled back at release like any other (ResetSession()).
+  pg_conn* native_handle() {
+    return connection_->is_open() ? pq_ : nullptr;
+  }
+
   // False when the connection is known to be unusable: closed, broken by an
   // earlier error, or its socket is readable/hung up with no query in flight
   // (server restart, pg_terminate_backend, idle_session_timeout). Cost: one
