@@ -52,6 +52,31 @@ TEST(HotPathAllocationTest, TokenBucket) {
             0u);
 }
 
+TEST(HotPathAllocationTest, StripedTokenBucket) {
+  ManualClock clock;
+  TokenBucketOptions options;
+  options.rate = 1000;
+  options.burst = 16;
+  options.max_debt = 8;
+  options.stripes = 4;
+  options.clock = &clock;
+  auto bucket = TokenBucket::Create(options).value();
+  // The thread's first striped decision takes its thread slot (once per
+  // thread, not per decision).
+  bucket->TryAcquire(0);
+  EXPECT_EQ(CountAllocations([&] {
+              for (int i = 0; i < 1000; ++i) {
+                bucket->TryAcquire();  // one stripe: admit, then reject
+                bucket->TryAcquire(6, clock.Now());  // across stripes
+                bucket->TryAcquire(16);              // refused across
+                Reservation r = bucket->Reserve(2);
+                r.Cancel();
+                clock.Advance(milliseconds(1));
+              }
+            }),
+            0u);
+}
+
 TEST(HotPathAllocationTest, WindowLimiter) {
   ManualClock clock;
   WindowLimiterOptions options;

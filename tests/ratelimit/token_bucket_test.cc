@@ -1,7 +1,10 @@
 #include "keel/ratelimit/token_bucket.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -448,6 +451,285 @@ TEST(TokenBucketTest, PolicyAdvertisesBurstAndRefillTime) {
   EXPECT_EQ(policy.quota, 5);
   EXPECT_EQ(policy.window, milliseconds(500));
   EXPECT_EQ(bucket->name(), "api");
+}
+
+// Striped mode. 8 permits over 4 stripes (2 each); the bucket accrues one
+// permit per 100 ms, so each stripe one per 400 ms. Which stripe is the test
+// thread's home depends on its thread slot, so every expectation below holds
+// whichever it is.
+TokenBucketOptions FourStripes(ManualClock* clock) {
+  TokenBucketOptions options = TenPerSecond(clock);
+  options.burst = 8;
+  options.stripes = 4;
+  return options;
+}
+
+constexpr nanoseconds kStripeInterval = milliseconds(400);
+
+TEST(TokenBucketStripedTest, SplitsBurstInitialTokensAndDebtIntoShares) {
+  ManualClock clock;
+  TokenBucketOptions options = TenPerSecond(&clock);
+  options.burst = 10;  // shares 3 3 2 2
+  options.stripes = 4;
+  auto full = Make(options);
+  // A reservation comes from one stripe: two stripes hold 3.
+  EXPECT_TRUE(full->Reserve(3).ok());
+  EXPECT_TRUE(full->Reserve(3).ok());
+  EXPECT_FALSE(full->Reserve(3).ok());
+  Reservation too_big = full->Reserve(4);
+  EXPECT_EQ(too_big.decision().reason, DecisionReason::kOversize);
+  EXPECT_EQ(too_big.decision().limit, 3);
+  EXPECT_EQ(too_big.decision().retry_after, kNever);
+
+  options.initial_tokens = 7;  // shares 2 2 2 1
+  auto partial = Make(options);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(partial->Reserve(2).ok()) << i;
+  EXPECT_FALSE(partial->Reserve(2).ok());
+  EXPECT_TRUE(partial->Reserve(1).ok());
+  EXPECT_FALSE(partial->TryAcquire(1).allowed);
+
+  options.initial_tokens = std::nullopt;
+  options.max_debt = 5;  // shares 2 1 1 1
+  auto borrowing = Make(options);
+  const MonoTime t0 = clock.Now();
+  ASSERT_TRUE(borrowing->TryAcquire(10, t0).allowed);
+  // Only one stripe may borrow two permits, ready after two of its
+  // intervals; the three others one each.
+  Reservation two = borrowing->Reserve(2, t0);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two.ready_at(), t0 + 2 * kStripeInterval);
+  EXPECT_FALSE(borrowing->Reserve(2, t0).ok());
+  for (int i = 0; i < 3; ++i) {
+    Reservation one = borrowing->Reserve(1, t0);
+    ASSERT_TRUE(one.ok()) << i;
+    EXPECT_EQ(one.ready_at(), t0 + kStripeInterval);
+  }
+  Reservation refused = borrowing->Reserve(1, t0);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.decision().reason, DecisionReason::kRateLimited);
+  EXPECT_EQ(refused.decision().retry_after, kStripeInterval);
+}
+
+TEST(TokenBucketStripedTest, OneThreadDrainsEveryStripeThenRefillsAtTheRate) {
+  ManualClock clock;
+  auto bucket = Make(FourStripes(&clock));
+  EXPECT_EQ(bucket->stripes(), 4);
+  const MonoTime t0 = clock.Now();
+  for (int i = 0; i < 8; ++i) {
+    Decision d = bucket->TryAcquire(1, t0);
+    ASSERT_TRUE(d.allowed) << i;
+    EXPECT_EQ(d.limit, 8);
+  }
+  Decision refused = bucket->TryAcquire(1, t0);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.remaining, 0);
+  EXPECT_EQ(refused.retry_after, kStripeInterval);
+  EXPECT_EQ(refused.reset_after, 2 * kStripeInterval);
+  EXPECT_FALSE(
+      bucket->TryAcquire(1, t0 + kStripeInterval - nanoseconds(1)).allowed);
+  // Probing every 100 ms for 10 s: the stripes emptied together refill
+  // together (four permits every 400 ms), never above rate x time + burst,
+  // and exactly at it on every multiple of 400 ms.
+  std::int64_t admitted = 8;
+  for (int m = 1; m <= 100; ++m) {
+    const MonoTime t = t0 + milliseconds(100) * m;
+    while (bucket->TryAcquire(1, t).allowed) ++admitted;
+    ASSERT_LE(admitted, 8 + m) << m;
+    if (m % 4 == 0) {
+      ASSERT_EQ(admitted, 8 + m) << m;
+    }
+  }
+  EXPECT_EQ(admitted, 108);
+}
+
+TEST(TokenBucketStripedTest, LargeRequestsGatherPermitsAcrossStripes) {
+  ManualClock clock;
+  auto bucket = Make(FourStripes(&clock));
+  auto twin = Make(FourStripes(&clock));
+  const MonoTime t0 = clock.Now();
+  // 5 > 2 per stripe: drawn from three stripes (2 + 2 + 1), one left there.
+  Decision d = bucket->TryAcquire(5, t0);
+  ASSERT_TRUE(d.allowed);
+  EXPECT_EQ(d.reason, DecisionReason::kAdmitted);
+  EXPECT_EQ(d.remaining, 1);
+  EXPECT_EQ(d.reset_after, 2 * kStripeInterval);
+  ASSERT_TRUE(twin->TryAcquire(5, t0).allowed);
+  // 4 of the 3 left: refused with nothing taken.
+  Decision refused = bucket->TryAcquire(4, t0);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.reason, DecisionReason::kRateLimited);
+  EXPECT_EQ(refused.retry_after, kStripeInterval);
+  // From here on the bucket decides exactly like its twin, which never saw
+  // the refused request.
+  for (const MonoTime t : {t0, t0 + milliseconds(399), t0 + kStripeInterval,
+                           t0 + milliseconds(1000)}) {
+    for (std::int64_t n : {3, 1, 4, 2}) {
+      const Decision a = bucket->TryAcquire(n, t);
+      const Decision b = twin->TryAcquire(n, t);
+      EXPECT_EQ(a.allowed, b.allowed) << n;
+      EXPECT_EQ(a.remaining, b.remaining) << n;
+      EXPECT_EQ(a.retry_after, b.retry_after) << n;
+      EXPECT_EQ(a.reset_after, b.reset_after) << n;
+    }
+  }
+  // The whole burst at once, from every stripe.
+  EXPECT_TRUE(bucket->TryAcquire(8, t0 + std::chrono::hours(1)).allowed);
+  EXPECT_EQ(bucket->TryAcquire(9).reason, DecisionReason::kOversize);
+}
+
+TEST(TokenBucketStripedTest, RetryAfterIsTheSoonestOneOrAllStripesCanGrant) {
+  ManualClock clock;
+  auto bucket = Make(FourStripes(&clock));
+  const MonoTime t0 = clock.Now();
+  ASSERT_TRUE(bucket->TryAcquire(2, t0).allowed);  // empties the home stripe
+  const MonoTime t1 = t0 + milliseconds(100);
+  ASSERT_TRUE(bucket->TryAcquire(6, t1).allowed);  // and the three others
+  // Permits arrive at t0 + 400 ms (home), t0 + 500 ms (three others), then
+  // t0 + 800 ms (home) and t0 + 900 ms.
+  EXPECT_EQ(bucket->TryAcquire(1, t1).retry_after, milliseconds(300));
+  // Two from one stripe: the home stripe's second permit.
+  EXPECT_EQ(bucket->TryAcquire(2, t1).retry_after, milliseconds(700));
+  // Three or five: the third / fifth permit arriving anywhere.
+  EXPECT_EQ(bucket->TryAcquire(3, t1).retry_after, milliseconds(400));
+  EXPECT_EQ(bucket->TryAcquire(5, t1).retry_after, milliseconds(700));
+  EXPECT_FALSE(
+      bucket->TryAcquire(3, t1 + milliseconds(400) - nanoseconds(1)).allowed);
+  EXPECT_TRUE(bucket->TryAcquire(3, t1 + milliseconds(400)).allowed);
+}
+
+TEST(TokenBucketStripedTest, CancelReturnsPermitsToTheirStripe) {
+  ManualClock clock;
+  auto bucket = Make(FourStripes(&clock));
+  const MonoTime t0 = clock.Now();
+  Reservation first = bucket->Reserve(2);  // empties one stripe
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first.ready_at(), t0);
+  clock.Advance(milliseconds(100));
+  Reservation second = bucket->Reserve(2);  // empties another, 100 ms later
+  ASSERT_TRUE(second.ok());
+  first.Cancel();
+  // The first stripe is full again and the second still empty: 6 permits.
+  // (Given back to the second stripe, the 700 ms still ahead of the first
+  // reservation would have left 2 + 1 + 2 permits.)
+  EXPECT_TRUE(bucket->TryAcquire(6).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(1).allowed);
+  second.Cancel();
+  EXPECT_TRUE(bucket->TryAcquire(2).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(1).allowed);
+}
+
+TEST(TokenBucketStripedTest, ReserveAndAcquireStayWithinOneStripe) {
+  ManualClock clock;
+  TokenBucketOptions options = FourStripes(&clock);
+  options.max_debt = 4;  // one per stripe
+  auto bucket = Make(options);
+  const MonoTime t0 = clock.Now();
+  ASSERT_TRUE(bucket->TryAcquire(8, t0).allowed);
+  Reservation r = bucket->Reserve(2, t0);  // 2 > one stripe's debt
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.decision().retry_after, kStripeInterval);
+  EXPECT_EQ(bucket->Reserve(3, t0).decision().reason,
+            DecisionReason::kOversize);
+  EXPECT_EQ(bucket->Acquire(3, t0 + std::chrono::hours(1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bucket->Acquire(1, t0 + kStripeInterval - nanoseconds(1)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  clock.Advance(kStripeInterval);
+  EXPECT_TRUE(bucket->Acquire(1, clock.Now()).ok());
+}
+
+TEST(TokenBucketStripedTest, SetRateRescalesEveryStripe) {
+  ManualClock clock;
+  auto bucket = Make(FourStripes(&clock));
+  ASSERT_TRUE(bucket->TryAcquire(2).allowed);
+  ASSERT_TRUE(bucket->TryAcquire(2).allowed);  // two stripes empty, two full
+  // Twice the burst: empty stripes stay empty, full ones hold 4 each.
+  ASSERT_TRUE(bucket->SetRate(10, seconds(1), 16).ok());
+  EXPECT_EQ(bucket->policy().quota, 16);
+  EXPECT_TRUE(bucket->TryAcquire(8).allowed);
+  Decision d = bucket->TryAcquire(1);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.limit, 16);
+  EXPECT_EQ(d.retry_after, kStripeInterval);
+  // Fewer permits than stripes: refused, nothing changed.
+  const absl::Status status = bucket->SetRate(10, seconds(1), 2);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), testing::HasSubstr("stripes"));
+  EXPECT_EQ(bucket->TryAcquire(1).limit, 16);
+  clock.Advance(std::chrono::hours(1));
+  EXPECT_TRUE(bucket->TryAcquire(16).allowed);
+}
+
+TEST(TokenBucketStripedTest, TimeGoingBackwardsIsANoOpOnEveryStripe) {
+  ManualClock clock;
+  auto bucket = Make(FourStripes(&clock));
+  const MonoTime t0 = clock.Now();
+  ASSERT_TRUE(bucket->TryAcquire(8, t0).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(1, t0 - seconds(100)).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(4, t0 - seconds(100)).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(4, MonoTime::min()).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(1, t0).allowed);
+  EXPECT_TRUE(bucket->TryAcquire(4, t0 + kStripeInterval).allowed);
+  EXPECT_FALSE(bucket->TryAcquire(1, t0 + kStripeInterval).allowed);
+  EXPECT_TRUE(bucket->TryAcquire(8, MonoTime::max()).allowed);
+}
+
+TEST(TokenBucketStripedTest, ShadowModeAppliesToStripedDecisions) {
+  ManualClock clock;
+  TokenBucketOptions options = FourStripes(&clock);
+  options.shadow = true;
+  auto bucket = Make(options);
+  ASSERT_TRUE(bucket->TryAcquire(8).allowed);
+  Decision d = bucket->TryAcquire(5);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.reason, DecisionReason::kRateLimited);
+  clock.Advance(kStripeInterval);
+  EXPECT_EQ(bucket->TryAcquire(4).reason, DecisionReason::kAdmitted);
+}
+
+TEST(TokenBucketStripedTest, CreateValidatesStripes) {
+  ManualClock clock;
+  for (int stripes : {-1, 3, 6, 128}) {
+    TokenBucketOptions options = TenPerSecond(&clock);
+    options.burst = 1000;
+    options.stripes = stripes;
+    auto bucket = TokenBucket::Create(options);
+    ASSERT_FALSE(bucket.ok()) << stripes;
+    EXPECT_EQ(bucket.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(bucket.status().message(), testing::HasSubstr("stripes"));
+  }
+  TokenBucketOptions options = TenPerSecond(&clock);
+  options.burst = 3;
+  options.stripes = 4;
+  auto small = TokenBucket::Create(options);
+  ASSERT_FALSE(small.ok());
+  EXPECT_THAT(small.status().message(),
+              testing::HasSubstr("burst must be >= stripes"));
+  // A stripe's share times S intervals is checked too: burst 5 over 4
+  // stripes is 2 x 4 intervals, above 2^60 ns where 5 intervals are not.
+  options.rate = 1;
+  options.period = nanoseconds((std::int64_t{1} << 60) / 6);
+  options.burst = 5;
+  auto huge = TokenBucket::Create(options);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(huge.status().message(), testing::HasSubstr("burst"));
+}
+
+TEST(TokenBucketStripedTest, AutomaticStripesFollowTheCpusAndTheBurst) {
+  ManualClock clock;
+  TokenBucketOptions options = TenPerSecond(&clock);
+  options.stripes = 0;
+  options.burst = 1000;
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  int expected = 1;
+  while (expected < 64 && static_cast<unsigned>(expected) < cpus) {
+    expected *= 2;
+  }
+  EXPECT_EQ(Make(options)->stripes(), expected);
+  options.burst = 1;
+  EXPECT_EQ(Make(options)->stripes(), 1);
+  options.burst = 3;
+  EXPECT_EQ(Make(options)->stripes(), std::min(expected, 2));
 }
 
 }  // namespace
