@@ -257,16 +257,19 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Decision TokenBucket::DecideStriped(
     const GcraConfig gcra = StripeConfig(bucket, home);
     // GcraDecide()'s admission rule, on scalars: GCC spills a Decision
     // built before the CAS to the stack, and the locked instruction then
-    // waits for those stores (it doubled the cost of this path).
+    // waits for those stores (it doubled the cost of this path). `remaining`
+    // is computed before the CAS too, so that its latency overlaps the CAS
+    // instead of delaying the stores the next call's CAS waits for.
     const std::int64_t tolerance = gcra.burst * gcra.interval_ns;
     const std::int64_t next = std::max(tat, now) + permits * gcra.interval_ns;
     const std::int64_t debt = reserve ? gcra.max_debt : 0;
     if (next > now + tolerance + debt * gcra.interval_ns) break;
+    const std::int64_t remaining = PermitsIn(now + tolerance - next, gcra);
     if (stripe_words_[home].tat.compare_exchange_weak(
             tat, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       decision.allowed = true;
       decision.reason = DecisionReason::kAdmitted;
-      decision.remaining = PermitsIn(now + tolerance - next, gcra);
+      decision.remaining = remaining;
       decision.limit = bucket.burst;
       decision.reset_after = SaturatingSpan(next, now);
       *stripe = home;
