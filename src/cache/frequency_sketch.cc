@@ -29,39 +29,32 @@ FrequencySketch::FrequencySketch(std::uint64_t capacity, std::uint64_t seed)
   sample_size_ = 10 * std::max<std::uint64_t>(capacity, 1);
 }
 
-// The low bits pick the block, the high 32 bits the four counters (8 bits a
-// row). A full 64-bit finaliser (splitmix64's) so both halves depend on every
-// bit of the seeded hash.
-std::uint64_t FrequencySketch::Mixed(std::uint64_t hash) const {
-  std::uint64_t h = hash ^ seed_;
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-  return h ^ (h >> 31);
-}
-
-void FrequencySketch::Increment(std::uint64_t hash) {
+bool FrequencySketch::Increment(std::uint64_t hash) {
   const std::uint64_t mixed = Mixed(hash);
-  Block& block = blocks_[mixed & block_mask_];
-  Slot slots[4];
-  int counts[4];
-  int least = 15;
+  std::uint64_t* const words = blocks_[mixed & block_mask_].words;
+  // The four rows' counters, read before any is written (they are in four
+  // different words: row i uses word 2i or 2i+1).
+  std::uint64_t* word[4];
+  int shift[4];
+  std::uint64_t count[4];
   for (int row = 0; row < 4; ++row) {
-    slots[row] = SlotOf(mixed, row);
-    counts[row] = static_cast<int>(
-        (block.words[slots[row].word] >> slots[row].shift) & 0xf);
-    least = std::min(least, counts[row]);
+    const Slot slot = SlotOf(mixed, row);
+    word[row] = words + slot.word;
+    shift[row] = slot.shift;
+    count[row] = (*word[row] >> shift[row]) & 0xf;
   }
-  if (least == 15) return;
+  const std::uint64_t least =
+      std::min(std::min(count[0], count[1]), std::min(count[2], count[3]));
+  if (least == 15) return false;
   // Conservative update: only the counters at the minimum grow. The estimate
   // (the minimum) rises by one exactly as with a plain update, but counters
   // already inflated by colliding keys stop growing, which keeps the
   // confinement of a key's four counters to one block from costing accuracy.
   for (int row = 0; row < 4; ++row) {
-    if (counts[row] == least) {
-      block.words[slots[row].word] += std::uint64_t{1} << slots[row].shift;
-    }
+    *word[row] += static_cast<std::uint64_t>(count[row] == least) << shift[row];
   }
   if (++size_ >= sample_size_) Reset();
+  return true;
 }
 
 int FrequencySketch::Frequency(std::uint64_t hash) const {
@@ -89,6 +82,7 @@ void FrequencySketch::Reset() {
   }
   const std::uint64_t truncated = odd >> 2;
   size_ = truncated >= size_ ? 0 : (size_ - truncated) >> 1;
+  if (++epoch_ == 0) epoch_ = 1;
 }
 
 }  // namespace keel::cache_internal

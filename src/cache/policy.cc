@@ -101,17 +101,73 @@ void Policy::Append(Node* node, Queue queue) {
   }
 }
 
+void Policy::DrainReads() {
+  const int count = read_count_;
+  read_count_ = 0;
+  // Start the loads that the steps below depend on (each node's neighbours,
+  // and the sketch blocks of the keys not known to be saturated), so that
+  // their misses overlap instead of running one after another.
+  for (int i = 0; i < count; ++i) {
+    const Node* node = reads_[i];
+    if (node == nullptr) continue;
+    __builtin_prefetch(node->prev, 1);
+    __builtin_prefetch(node->next, 1);
+    if (tiny_lfu_ && node->saturated_epoch != sketch_.epoch()) {
+      sketch_.Prefetch(node->hash);
+    }
+  }
+  // Nothing in Relink() reads the sketch, so the batch's increments can all
+  // go first (in order: the same counters and halvings as one by one).
+  if (tiny_lfu_) {
+    for (int i = 0; i < count; ++i) {
+      if (reads_[i] != nullptr) CountInSketch(reads_[i]);
+    }
+  }
+  for (int i = 0; i < count; ++i) {
+    if (reads_[i] != nullptr) {
+      Relink(reads_[i]);
+    } else {
+      ApplyMiss();
+    }
+  }
+}
+
+void Policy::CountInSketch(Node* node) {
+  const std::uint16_t epoch = sketch_.epoch();
+  if (node->saturated_epoch == epoch) return;
+  if (!sketch_.Increment(node->hash)) {
+    node->saturated_epoch = epoch;
+  } else if (sketch_.epoch() < epoch) {
+    ClearSaturationHints();
+  }
+}
+
+void Policy::ClearSaturationHints() {
+  for (NodeList* list : {&window_, &probation_, &protected_}) {
+    for (Node* node = list->front(); node != nullptr;
+         node = list->after(node)) {
+      node->saturated_epoch = 0;
+    }
+  }
+}
+
 void Policy::Add(Node* node) {
-  if (tiny_lfu_) sketch_.Increment(node->hash);
+  if (read_count_ != 0) DrainReads();
+  node->saturated_epoch = 0;
+  if (tiny_lfu_) CountInSketch(node);
   Append(node, Queue::kWindow);
 }
 
-void Policy::Access(Node* node) {
+void Policy::ApplyAccess(Node* node) {
+  if (tiny_lfu_) CountInSketch(node);
+  Relink(node);
+}
+
+void Policy::Relink(Node* node) {
   if (!tiny_lfu_) {
     window_.MoveToBack(node);
     return;
   }
-  sketch_.Increment(node->hash);
   switch (node->queue) {
     case Queue::kWindow:
       window_.MoveToBack(node);
@@ -131,20 +187,23 @@ void Policy::Access(Node* node) {
   if (sample_hits_ + sample_misses_ >= sample_size_) Climb();
 }
 
-void Policy::RecordMiss() {
-  if (!tiny_lfu_) return;
+void Policy::ApplyMiss() {
   ++sample_misses_;
   if (sample_hits_ + sample_misses_ >= sample_size_) Climb();
 }
 
-void Policy::Remove(Node* node) { Unlink(node); }
+void Policy::Remove(Node* node) {
+  if (read_count_ != 0) DrainReads();
+  Unlink(node);
+}
 
 void Policy::Update(Node* node, std::uint32_t new_weight) {
+  if (read_count_ != 0) DrainReads();
   const Queue queue = node->queue;
   Unlink(node);
   node->weight = new_weight;
   Append(node, queue == Queue::kNone ? Queue::kWindow : queue);
-  Access(node);
+  ApplyAccess(node);
 }
 
 void Policy::DemoteFromProtected() {
@@ -174,6 +233,7 @@ bool Policy::Admit(const Node* candidate, const Node* victim) {
 }
 
 void Policy::Evict(std::vector<Node*>* evicted) {
+  if (read_count_ != 0) DrainReads();
   if (!tiny_lfu_) {
     while (weight() > max_weight_) {
       Node* node = window_.front();

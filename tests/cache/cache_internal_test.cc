@@ -1,7 +1,9 @@
 // Unit tests of the cache's building blocks: frequency sketch, timer wheel
 // and eviction policy.
 
+#include <cmath>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -27,6 +29,54 @@ TEST(FrequencySketchTest, CountsSaturateAndAge) {
   }
   EXPECT_LE(sketch.Frequency(hot), 7);
   EXPECT_GE(sketch.Frequency(hot), 3);
+}
+
+// The policy skips the increments of a key once Increment() reported it
+// saturated, until the epoch changes; that is exact only if such increments
+// change nothing and the epoch changes with every halving.
+TEST(FrequencySketchTest, SaturatedIncrementsAreNoOpsUntilTheEpochChanges) {
+  FrequencySketch sketch(64, 5);
+  const std::uint64_t hot = Mix64(42);
+  int counted = 0;
+  while (sketch.Increment(hot)) ++counted;
+  EXPECT_EQ(counted, 15);
+  EXPECT_EQ(sketch.Frequency(hot), 15);
+  const std::uint16_t epoch = sketch.epoch();
+  std::vector<int> before;
+  for (std::uint64_t key = 0; key < 200; ++key) {
+    before.push_back(sketch.Frequency(Mix64(key)));
+  }
+  EXPECT_FALSE(sketch.Increment(hot));
+  for (std::uint64_t key = 0; key < 200; ++key) {
+    EXPECT_EQ(sketch.Frequency(Mix64(key)), before[key]) << key;
+  }
+  // Other keys' increments do not lower it; a halving changes the epoch.
+  std::uint64_t other = 1000;
+  while (sketch.epoch() == epoch) {
+    EXPECT_EQ(sketch.Frequency(hot), 15);
+    sketch.Increment(Mix64(other++));
+  }
+  EXPECT_LE(sketch.Frequency(hot), 8);
+  EXPECT_TRUE(sketch.Increment(hot));
+}
+
+TEST(FrequencySketchTest, EpochWrapsAroundSkippingZero) {
+  // Capacity 1: a halving every 10 counted increments.
+  FrequencySketch sketch(1, 3);
+  std::uint16_t previous = sketch.epoch();
+  EXPECT_EQ(previous, 1);
+  bool wrapped = false;
+  for (std::uint64_t key = 0; !wrapped; ++key) {
+    sketch.Increment(Mix64(key));
+    const std::uint16_t epoch = sketch.epoch();
+    ASSERT_NE(epoch, 0);
+    if (epoch != previous) {
+      wrapped = epoch < previous;
+      EXPECT_EQ(epoch, wrapped ? 1 : previous + 1);
+      previous = epoch;
+    }
+  }
+  EXPECT_EQ(previous, 1);
 }
 
 TEST(FrequencySketchTest, SeedsChangeCollisions) {
@@ -176,6 +226,100 @@ TEST(PolicyTest, WeightUpdatesAreTracked) {
   EXPECT_LE(policy.weight(), 100u);
   policy.Remove(evicted[0] == &nodes[0] ? &nodes[1] : &nodes[0]);
   EXPECT_EQ(policy.weight(), 0u);
+}
+
+// Runs one random sequence of policy operations; with `drain_each_read` the
+// read buffer is applied after every Access/RecordMiss, which is what an
+// unbuffered policy would do. Returns the evicted node indices and, at the
+// end, the window bound and total weight.
+std::vector<std::uint64_t> RunRandomPolicy(bool tiny_lfu,
+                                           bool drain_each_read) {
+  constexpr int kNodes = 300;
+  Policy policy(tiny_lfu, 60, 5);
+  std::vector<Node> nodes = MakeNodes(kNodes);
+  std::vector<bool> resident(kNodes, false);
+  std::vector<std::uint64_t> trace;
+  std::vector<Node*> evicted;
+  std::mt19937_64 rng(11);
+  // Skewed choice, so that some nodes become frequent.
+  auto pick = [&rng] {
+    const std::uint64_t r = rng() % (kNodes * kNodes);
+    return static_cast<int>(kNodes - 1 - static_cast<int>(std::sqrt(r)));
+  };
+  for (int op = 0; op < 60'000; ++op) {
+    const int i = pick();
+    Node* node = &nodes[static_cast<std::size_t>(i)];
+    const std::uint64_t kind = rng() % 100;
+    if (!resident[static_cast<std::size_t>(i)]) {
+      if (kind < 70) {
+        policy.RecordMiss();
+        if (drain_each_read) policy.DrainReads();
+        node->weight = 1 + static_cast<std::uint32_t>(rng() % 3);
+        policy.Add(node);
+        resident[static_cast<std::size_t>(i)] = true;
+        evicted.clear();
+        policy.Evict(&evicted);
+        for (Node* gone : evicted) {
+          const auto index = static_cast<std::size_t>(gone - nodes.data());
+          resident[index] = false;
+          trace.push_back(index);
+        }
+      }
+      continue;
+    }
+    if (kind < 85) {
+      policy.Access(node);
+      if (drain_each_read) policy.DrainReads();
+    } else if (kind < 92) {
+      policy.Remove(node);
+      resident[static_cast<std::size_t>(i)] = false;
+      trace.push_back(1000 + static_cast<std::uint64_t>(i));
+    } else {
+      policy.Update(node, 1 + static_cast<std::uint32_t>(rng() % 3));
+      evicted.clear();
+      policy.Evict(&evicted);
+      for (Node* gone : evicted) {
+        const auto index = static_cast<std::size_t>(gone - nodes.data());
+        resident[index] = false;
+        trace.push_back(index);
+      }
+    }
+  }
+  policy.DrainReads();
+  trace.push_back(policy.window_max());
+  trace.push_back(policy.weight());
+  return trace;
+}
+
+TEST(PolicyTest, ReadBufferKeepsTheUnbufferedSequence) {
+  for (bool tiny_lfu : {true, false}) {
+    const std::vector<std::uint64_t> buffered =
+        RunRandomPolicy(tiny_lfu, false);
+    const std::vector<std::uint64_t> immediate =
+        RunRandomPolicy(tiny_lfu, true);
+    EXPECT_GT(buffered.size(), 1000u);
+    EXPECT_EQ(buffered, immediate) << "tiny_lfu=" << tiny_lfu;
+  }
+}
+
+TEST(PolicyTest, RemoveDrainsBufferedHitsOfTheNode) {
+  Policy policy(true, 100, 1);
+  auto nodes = MakeNodes(3);
+  std::vector<Node*> evicted;
+  for (Node& node : nodes) policy.Add(&node);
+  policy.Evict(&evicted);
+  ASSERT_TRUE(evicted.empty());
+  policy.Access(&nodes[0]);  // buffered
+  policy.Remove(&nodes[0]);
+  // The caller may now free the node; simulate reuse of its memory with
+  // links that a late relink would follow into a crash.
+  nodes[0].queue = Queue::kProtected;
+  nodes[0].prev = nodes[0].next = nullptr;
+  for (int i = 0; i < 2 * Policy::kReadBufferSize; ++i) {
+    policy.Access(&nodes[1 + static_cast<std::size_t>(i % 2)]);
+  }
+  policy.DrainReads();
+  EXPECT_EQ(policy.weight(), 2u);
 }
 
 }  // namespace

@@ -21,6 +21,26 @@
 //     recency-skewed workloads get a large window and frequency-skewed ones a
 //     small window.
 //
+// Read buffer: a hit (Access) and a miss (RecordMiss) are not applied at
+// once but appended to a small fixed buffer, and applied in a batch, in
+// order, when the buffer fills or before any other operation (Add, Update,
+// Remove, Evict). A hit therefore writes one buffer slot instead of
+// relinking the node between its LRU neighbours and incrementing the
+// sketch; the batch first starts the loads of every buffered node's
+// neighbours and sketch block, so their cache misses overlap, and relinks
+// nodes that the batch itself keeps hot. Because every other operation
+// drains the buffer first, the policy sees exactly the sequence of events
+// it would see unbuffered (same evictions, same hill-climber samples, same
+// hit ratios), and a buffered node is never dangling: Remove() drains before
+// the caller frees the node. Unlike Caffeine's read buffer it drops nothing,
+// since it is filled and drained under the same shard lock.
+//
+// Saturation hint: a node remembers the sketch epoch in which its estimate
+// was found saturated (15). Counters only grow between halvings, so until the
+// epoch changes its increments would be no-ops and are skipped without
+// touching the sketch; popular keys, which most hits are for, cost no sketch
+// access at all. The state is the same as with every increment applied.
+//
 // Thread safety: not thread-safe; owned by one shard and used under its lock.
 
 #ifndef KEEL_CACHE_INTERNAL_POLICY_H_
@@ -41,13 +61,29 @@ class Policy {
   Policy(const Policy&) = delete;
   Policy& operator=(const Policy&) = delete;
 
+  // Number of events the read buffer holds before it is applied.
+  static constexpr int kReadBufferSize = 32;
+
   // A new node (weight set) enters the policy. Call Evict() afterwards.
   void Add(Node* node);
-  // A hit on `node`.
-  void Access(Node* node);
+  // A hit on `node`, which must be in the policy. Buffered; O(1), and
+  // O(kReadBufferSize) for the call that fills the buffer.
+  void Access(Node* node) {
+    reads_[read_count_] = node;
+    if (++read_count_ == kReadBufferSize) DrainReads();
+  }
   // A lookup that found nothing (feeds the hill climber's hit-rate sample).
-  void RecordMiss();
-  // `node` leaves the policy (explicit removal, expiry).
+  // Buffered like Access().
+  void RecordMiss() {
+    if (!tiny_lfu_) return;
+    reads_[read_count_] = nullptr;
+    if (++read_count_ == kReadBufferSize) DrainReads();
+  }
+  // Applies the buffered hits and misses now, in the order they happened.
+  // Every other mutating method calls it first.
+  void DrainReads();
+  // `node` leaves the policy (explicit removal, expiry). Drains the read
+  // buffer first, so the caller may free `node` afterwards.
   void Remove(Node* node);
   // The value of `node` was replaced and now weighs `new_weight`; counts as
   // an access. Call Evict() afterwards.
@@ -60,10 +96,20 @@ class Policy {
   std::uint64_t weight() const { return window_weight_ + main_weight(); }
   std::uint64_t max_weight() const { return max_weight_; }
   // Current weight bound of the admission window (changes as the hill
-  // climber adapts).
+  // climber adapts; buffered events are not yet counted).
   std::uint64_t window_max() const { return window_max_; }
 
  private:
+  // A hit: sketch increment and Relink().
+  void ApplyAccess(Node* node);
+  // Counts `node` in the sketch, unless its hint says that would be a no-op;
+  // keeps the hint up to date.
+  void CountInSketch(Node* node);
+  // Forgets every node's saturation hint (the sketch's epoch wrapped).
+  void ClearSaturationHints();
+  // A hit without the sketch increment: queue move, hill-climber sample.
+  void Relink(Node* node);
+  void ApplyMiss();
   std::uint64_t main_weight() const {
     return probation_weight_ + protected_weight_;
   }
@@ -77,7 +123,11 @@ class Policy {
   void ShrinkWindow(std::uint64_t amount);
   std::uint64_t NextRandom();
 
+  // The read buffer first: it is the only part of the policy a hit touches.
+  // A null entry is a miss.
+  int read_count_ = 0;
   const bool tiny_lfu_;
+  Node* reads_[kReadBufferSize] = {};
   const std::uint64_t max_weight_;
   FrequencySketch sketch_;
   NodeList window_;
