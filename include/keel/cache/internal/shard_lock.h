@@ -24,7 +24,9 @@
 // guarded data are still reported.
 //
 // Thread safety: this is the synchronisation primitive itself. Not
-// recursive; not fair.
+// recursive; not fair. Like any yielding spin lock it assumes threads of
+// equal scheduling priority: a real-time (SCHED_FIFO) waiter that preempts
+// a normal-priority holder on the same processor would not let it run.
 
 #ifndef KEEL_CACHE_INTERNAL_SHARD_LOCK_H_
 #define KEEL_CACHE_INTERNAL_SHARD_LOCK_H_
