@@ -31,6 +31,36 @@ std::uint64_t SplitMix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
+// The connection each thread released last, per pool (a few pools per
+// thread; more rotate out). Only compared with the pool's idle pointers under
+// its lock, never dereferenced, so a stale entry is harmless: at worst it
+// names a newer slot at a reused address, which is idle and as good as any.
+struct ReleasedHint {
+  const PoolCore* pool = nullptr;
+  const Slot* slot = nullptr;
+};
+constexpr int kReleasedHints = 4;
+thread_local ReleasedHint released_hints[kReleasedHints];
+thread_local int next_released_hint = 0;
+
+const Slot* ReleasedBy(const PoolCore* pool) {
+  for (const ReleasedHint& hint : released_hints) {
+    if (hint.pool == pool) return hint.slot;
+  }
+  return nullptr;
+}
+
+void RememberReleased(const PoolCore* pool, const Slot* slot) {
+  for (ReleasedHint& hint : released_hints) {
+    if (hint.pool == pool) {
+      hint.slot = slot;
+      return;
+    }
+  }
+  released_hints[next_released_hint] = ReleasedHint{pool, slot};
+  next_released_hint = (next_released_hint + 1) % kReleasedHints;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PoolCore>> PoolCore::Create(
@@ -178,10 +208,12 @@ absl::StatusOr<Slot*> PoolCore::Acquire(std::chrono::nanoseconds timeout,
             absl::StrCat("pool '", options_.name, "' is shut down"));
       }
       // Idle connections and waiters never coexist (a returned connection
-      // goes to the first waiter), so taking the MRU idle one is fair.
+      // goes to the first waiter), so taking any idle one is fair: the one
+      // this thread released last if it is idle (its socket and buffers are
+      // warm in this thread's cache, as with a connection of its own), else
+      // the most recently used.
       if (!idle_.empty()) {
-        slot = idle_.back();
-        idle_.pop_back();
+        slot = TakeIdleLocked(ReleasedBy(this));
       } else {
         // Callers waiting for connections still to be opened are admitted
         // up to max_size, so that max_waiters == 0 still lets a lazy pool
@@ -264,7 +296,22 @@ absl::StatusOr<Slot*> PoolCore::Acquire(std::chrono::nanoseconds timeout,
   }
 }
 
+Slot* PoolCore::TakeIdleLocked(const Slot* preferred) {
+  // Newest first: a thread's last connection is usually near the top.
+  for (std::size_t i = idle_.size(); preferred != nullptr && i-- > 0;) {
+    if (idle_[i] == preferred) {
+      Slot* slot = idle_[i];
+      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+      return slot;
+    }
+  }
+  Slot* slot = idle_.back();
+  idle_.pop_back();
+  return slot;
+}
+
 void PoolCore::Release(Slot* slot, bool broken) {
+  RememberReleased(this, slot);
   std::optional<CloseReason> reason;
   if (broken) {
     reason = CloseReason::kBroken;

@@ -195,6 +195,35 @@ TEST_F(PoolTest, ReusesTheMostRecentlyReleasedConnection) {
   EXPECT_EQ(stats.acquires, 3u);
 }
 
+TEST_F(PoolTest, ThreadGetsBackTheConnectionItReleased) {
+  auto pool = MakePool();
+  auto a = pool->Acquire();
+  auto b = pool->Acquire();
+  ASSERT_TRUE(a.ok() && b.ok());
+  const int a_id = (*a)->id;
+  const int b_id = (*b)->id;
+  a->Release();                               // this thread's last: a
+  std::thread([&] { b->Release(); }).join();  // b is the most recent idle one
+  auto mine = pool->Acquire();
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ((*mine)->id, a_id);  // not the most recently used b
+  int other_id = -1;
+  std::thread([&] {
+    auto theirs = pool->Acquire();
+    ASSERT_TRUE(theirs.ok());
+    other_id = (*theirs)->id;
+  }).join();
+  EXPECT_EQ(other_id, b_id);
+  mine->Release();
+  // With its own connection taken, a thread gets the most recent idle one.
+  auto c = pool->Acquire();
+  auto d = pool->Acquire();
+  ASSERT_TRUE(c.ok() && d.ok());
+  EXPECT_EQ((*c)->id, a_id);
+  EXPECT_EQ((*d)->id, b_id);
+  EXPECT_EQ(state_.creates.load(), 2);
+}
+
 TEST_F(PoolTest, TimesOutAtTheDeadlineOfTheManualClock) {
   options_.max_size = 1;
   auto pool = MakePool();

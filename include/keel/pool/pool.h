@@ -18,8 +18,11 @@
 //   // ~Lease returns the connection.
 //
 // Behaviour:
-//   * Idle connections are reused most-recently-used first (so surplus ones
-//     age out through idle_timeout); waiting callers are served strictly
+//   * A thread gets back the connection it released last when that one is
+//     idle (as with HikariCP's thread-local list: its socket and buffers are
+//     still warm in that thread's cache); otherwise idle connections are
+//     reused most-recently-used first (so surplus ones age out through
+//     idle_timeout). Waiting callers are served strictly
 //     first-in first-out, a released connection going directly to the
 //     longest waiter.
 //   * Connects run on pool-owned connector threads: Create() starts

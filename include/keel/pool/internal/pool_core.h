@@ -124,6 +124,10 @@ class PoolCore final : private ClockListener {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes `slot` out of slots_ (it stays alive for its holder).
   void DetachLocked(Slot* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes and returns an idle slot: `preferred` if it is idle, else the
+  // most recently used. Requires a non-empty idle list.
+  Slot* TakeIdleLocked(const Slot* preferred)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Slot* AddSlotLocked(void* conn, MonoTime now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Why an idle or returning slot must not be reused, if it must not.
