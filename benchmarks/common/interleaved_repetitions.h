@@ -13,24 +13,31 @@
 #include <string>
 #include <vector>
 
+#include "benchmark/benchmark.h"
+
 namespace keel_bench {
 
-// The program's arguments with `--benchmark_repetitions=<repetitions>`,
+// benchmark::Initialize() with `--benchmark_repetitions=<repetitions>`,
 // `--benchmark_enable_random_interleaving=true` and
 // `--benchmark_report_aggregates_only=true` inserted after argv[0]: flags the
-// caller passes come later and so still win. Pass the result's size and
-// data() to benchmark::Initialize; `storage` keeps the inserted strings alive.
-inline std::vector<char*> WithInterleavedRepetitions(
-    int argc, char** argv, int repetitions, std::vector<std::string>& storage) {
-  storage = {"--benchmark_repetitions=" + std::to_string(repetitions),
-             "--benchmark_enable_random_interleaving=true",
-             "--benchmark_report_aggregates_only=true"};
+// caller passes come later and so still win. Returns false (after printing
+// them) when the command line has arguments Google Benchmark does not know.
+inline bool InitializeWithInterleavedRepetitions(int argc, char** argv,
+                                                 int repetitions) {
+  std::vector<std::string> defaults = {
+      "--benchmark_repetitions=" + std::to_string(repetitions),
+      "--benchmark_enable_random_interleaving=true",
+      "--benchmark_report_aggregates_only=true"};
   std::vector<char*> args;
   args.push_back(argv[0]);
-  for (std::string& flag : storage) args.push_back(flag.data());
+  for (std::string& flag : defaults) args.push_back(flag.data());
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  int count = static_cast<int>(args.size());
   args.push_back(nullptr);
-  return args;
+  // Initialize() copies flag values; only argv[0] is kept, and it is the
+  // caller's.
+  benchmark::Initialize(&count, args.data());
+  return !benchmark::ReportUnrecognizedArguments(count, args.data());
 }
 
 }  // namespace keel_bench

@@ -27,7 +27,6 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <string>
-#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "common/interleaved_repetitions.h"
@@ -181,12 +180,7 @@ BENCHMARK(BM_Baseline_ConnectPerQuery)->UseRealTime();
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> defaults;
-  std::vector<char*> args =
-      keel_bench::WithInterleavedRepetitions(argc, argv, 5, defaults);
-  int args_count = static_cast<int>(args.size()) - 1;
-  benchmark::Initialize(&args_count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) {
+  if (!keel_bench::InitializeWithInterleavedRepetitions(argc, argv, 5)) {
     return 1;
   }
   keel::testing::PostgresServerOptions server_options;

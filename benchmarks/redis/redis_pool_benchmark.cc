@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "common/interleaved_repetitions.h"
@@ -64,12 +63,7 @@ BENCHMARK(BM_Baseline_Get)->Threads(1)->Threads(4)->Threads(8)->UseRealTime();
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> defaults;
-  std::vector<char*> args =
-      keel_bench::WithInterleavedRepetitions(argc, argv, 5, defaults);
-  int args_count = static_cast<int>(args.size()) - 1;
-  benchmark::Initialize(&args_count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) {
+  if (!keel_bench::InitializeWithInterleavedRepetitions(argc, argv, 5)) {
     return 1;
   }
   auto server = keel::testing::RedisServer::Start({});

@@ -125,9 +125,7 @@ class Connection {
   // connection is closed. Do not use it while a libpqxx transaction object
   // is open on the connection; a transaction block left open through it is
   // rolled back at release like any other (ResetSession()).
-  pg_conn* native_handle() {
-    return connection_->is_open() ? pq_ : nullptr;
-  }
+  pg_conn* native_handle() { return connection_->is_open() ? pq_ : nullptr; }
 
   // False when the connection is known to be unusable: closed, broken by an
   // earlier error, or its socket is readable/hung up with no query in flight
