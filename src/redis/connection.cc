@@ -260,29 +260,20 @@ absl::StatusOr<Reply> Connection::ReadReply(std::string_view during) {
 
 absl::StatusOr<Reply> Connection::Command(
     absl::Span<const std::string_view> args) {
-  if (broken_) {
-    return absl::FailedPreconditionError(
-        "redis: the connection is broken by an earlier error; connect afresh");
-  }
-  if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
+  KEEL_RETURN_IF_ERROR(CheckSendable(args));
   KEEL_RETURN_IF_ERROR(Append(args));
-  KEEL_ASSIGN_OR_RETURN(Reply reply, ReadReply(args.front()));
-  TrackSession(args, reply);
-  return reply;
+  return Receive(args);
 }
 
 absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
     const std::vector<std::vector<std::string_view>>& commands) {
-  if (broken_) {
-    return absl::FailedPreconditionError(
-        "redis: the connection is broken by an earlier error; connect afresh");
-  }
   // Validate everything before appending anything: a half-appended batch would
   // leave stray commands in hiredis's output buffer.
-  if (commands.empty())
+  if (commands.empty()) {
     return absl::InvalidArgumentError("redis: empty pipeline");
+  }
   for (const auto& args : commands) {
-    if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
+    KEEL_RETURN_IF_ERROR(CheckSendable(args));
   }
   for (const auto& args : commands) {
     KEEL_RETURN_IF_ERROR(Append(args));
@@ -290,11 +281,27 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   for (const auto& args : commands) {
-    KEEL_ASSIGN_OR_RETURN(Reply reply, ReadReply(args.front()));
-    TrackSession(args, reply);
+    KEEL_ASSIGN_OR_RETURN(Reply reply, Receive(args));
     replies.push_back(std::move(reply));
   }
   return replies;
+}
+
+absl::Status Connection::CheckSendable(
+    absl::Span<const std::string_view> args) const {
+  if (broken_) {
+    return absl::FailedPreconditionError(
+        "redis: the connection is broken by an earlier error; connect afresh");
+  }
+  if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Reply> Connection::Receive(
+    absl::Span<const std::string_view> args) {
+  KEEL_ASSIGN_OR_RETURN(Reply reply, ReadReply(args.front()));
+  TrackSession(args, reply);
+  return reply;
 }
 
 absl::Status Connection::Append(absl::Span<const std::string_view> args) {

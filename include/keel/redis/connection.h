@@ -145,6 +145,10 @@ class Connection {
   Connection(ConnectionOptions options, std::unique_ptr<Context> context);
   absl::Status ContextError(std::string_view during);
   absl::StatusOr<Reply> ReadReply(std::string_view during);
+  // kFailedPrecondition once broken(), kInvalidArgument for an empty command.
+  absl::Status CheckSendable(absl::Span<const std::string_view> args) const;
+  // Reads the reply to `args` and records the session state it leaves.
+  absl::StatusOr<Reply> Receive(absl::Span<const std::string_view> args);
   // Formats one non-empty command into hiredis's output buffer; no
   // allocation of keel's own for up to 16 arguments.
   absl::Status Append(absl::Span<const std::string_view> args);
