@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +17,18 @@ namespace {
 using Cache64 = Cache<std::uint64_t, std::uint64_t>;
 
 constexpr int kThreads = 4;
+
+// A removal listener that counts its calls and checks that every removed
+// value belongs to its key (values are stored as key % 1000 + a multiple of
+// 1000 in these tests).
+std::function<void(const std::uint64_t&, const std::uint64_t&, RemovalCause)>
+CountingListener(std::atomic<std::int64_t>& calls) {
+  return [&calls](const std::uint64_t& key, const std::uint64_t& value,
+                  RemovalCause) {
+    EXPECT_EQ(value % 1000, key % 1000);
+    calls.fetch_add(1, std::memory_order_relaxed);
+  };
+}
 
 TEST(CacheConcurrencyTest, NoWriteIsLost) {
   // Every thread owns a key range and writes increasing versions; another
@@ -77,11 +90,7 @@ TEST(CacheConcurrencyTest, MixedOperationsKeepInvariants) {
   options.expire_after_write = std::chrono::seconds(5);
   options.negative_ttl = std::chrono::seconds(1);
   std::atomic<std::int64_t> listener_calls{0};
-  options.removal_listener = [&](const std::uint64_t& key,
-                                 const std::uint64_t& value, RemovalCause) {
-    EXPECT_EQ(value % 1000, key % 1000);
-    listener_calls.fetch_add(1, std::memory_order_relaxed);
-  };
+  options.removal_listener = CountingListener(listener_calls);
   auto cache = Cache64::Create(options).value();
   std::atomic<std::uint64_t> loads{0};
   std::vector<std::thread> threads;
@@ -152,11 +161,7 @@ TEST(CacheConcurrencyTest, BufferedHitsSurviveConcurrentRemovals) {
     options.num_shards = 2;
     options.policy = policy;
     std::atomic<std::int64_t> listener_calls{0};
-    options.removal_listener = [&](const std::uint64_t& key,
-                                   const std::uint64_t& value, RemovalCause) {
-      EXPECT_EQ(value % 1000, key % 1000);
-      listener_calls.fetch_add(1, std::memory_order_relaxed);
-    };
+    options.removal_listener = CountingListener(listener_calls);
     auto cache = Cache64::Create(options).value();
     std::atomic<std::uint64_t> hits{0};
     std::vector<std::thread> threads;
