@@ -1,11 +1,12 @@
-// Command-line defaults for benchmarks whose cases are round trips to a local
-// server. Their per-case times drift by several percent over seconds
-// (scheduling of the server's and the client's threads on few cores), more
-// than the keel-vs-baseline difference they exist to show, so one pass in a
-// fixed order cannot compare them. Repeating every case and interleaving the
-// repetitions of all cases in random order exposes keel and its baseline to
-// the same drift; the median of the repetitions is the figure to compare
-// (benchmarks/summarize.py picks it).
+// Command-line defaults for benchmarks whose per-case times drift by more
+// than the difference they exist to show: round trips to a local server
+// (scheduling of the server's and the client's threads on few cores) and
+// memory-bound multi-threaded cases (on a small virtual machine their times
+// move by tens of percent between seconds). One pass in a fixed order cannot
+// compare such cases. Repeating every case and interleaving the repetitions
+// of all cases in random order exposes keel and its baseline (or the 1- and
+// 2-thread runs) to the same drift; the median of the repetitions is the
+// figure to compare (benchmarks/summarize.py picks it).
 
 #ifndef KEEL_BENCHMARKS_COMMON_INTERLEAVED_REPETITIONS_H_
 #define KEEL_BENCHMARKS_COMMON_INTERLEAVED_REPETITIONS_H_
