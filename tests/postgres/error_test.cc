@@ -41,13 +41,14 @@ TEST(StatusFromSqlStateTest, MapsClassesAndCarriesTheCode) {
 }
 
 TEST(StatusFromExceptionTest, MapsLibpqxxHierarchyOnEveryVersion) {
+  // The query argument is required from libpqxx 7.10 on.
   const absl::Status serialization = StatusFromException(
-      pqxx::serialization_failure("could not serialize access"));
+      pqxx::serialization_failure("could not serialize access", "COMMIT"));
   EXPECT_EQ(serialization.code(), absl::StatusCode::kAborted);
   EXPECT_TRUE(IsRetryableTransactionError(serialization));
 
   const absl::Status deadlock =
-      StatusFromException(pqxx::deadlock_detected("deadlock detected"));
+      StatusFromException(pqxx::deadlock_detected("deadlock detected", "UPDATE"));
   EXPECT_TRUE(IsRetryableTransactionError(deadlock));
 
   const absl::Status broken =
