@@ -155,9 +155,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
     const ConnectionOptions& options) {
   KEEL_RETURN_IF_ERROR(ValidateConnectionOptions(options));
   if (options.tls) {
-    return absl::UnimplementedError(absl::StrCat(
-        "redis: TLS is not available with this hiredis (", HIREDIS_MAJOR, ".",
-        HIREDIS_MINOR, "); it needs hiredis >= 1.0 with hiredis_ssl"));
+    return absl::UnimplementedError(
+        absl::StrCat("redis: TLS is not supported by keel::redis yet (hiredis ",
+                     HIREDIS_MAJOR, ".", HIREDIS_MINOR,
+                     "); refusing to connect in plaintext"));
   }
   SuppressSigpipe();
 

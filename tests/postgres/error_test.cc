@@ -47,8 +47,8 @@ TEST(StatusFromExceptionTest, MapsLibpqxxHierarchyOnEveryVersion) {
   EXPECT_EQ(serialization.code(), absl::StatusCode::kAborted);
   EXPECT_TRUE(IsRetryableTransactionError(serialization));
 
-  const absl::Status deadlock =
-      StatusFromException(pqxx::deadlock_detected("deadlock detected", "UPDATE"));
+  const absl::Status deadlock = StatusFromException(
+      pqxx::deadlock_detected("deadlock detected", "UPDATE"));
   EXPECT_TRUE(IsRetryableTransactionError(deadlock));
 
   const absl::Status broken =

@@ -20,8 +20,8 @@
 //   kUnavailable         connection refused/reset/closed by the server (EOF)
 //   kInternal            RESP protocol error or out of memory inside hiredis
 //   kUnauthenticated     AUTH rejected
-//   kUnimplemented       TLS requested but this hiredis (< 1.0 or built
-//                        without SSL) cannot do it; never silently downgraded
+//   kUnimplemented       TLS requested: keel::redis does not speak TLS yet
+//                        (with any hiredis); never silently downgraded
 // After any error other than kInvalidArgument the connection is broken():
 // hiredis contexts are unusable after an I/O or protocol error, so the caller
 // (or keel's pool) discards it and connects afresh. Error *replies* (e.g.
@@ -77,8 +77,9 @@ struct ConnectionOptions {
   // Name set with CLIENT SETNAME (visible in CLIENT LIST). Default: none. Must
   // not contain spaces or newlines.
   std::string client_name;
-  // Use TLS. Requires hiredis >= 1.0 built with SSL; otherwise Connect() fails
-  // with kUnimplemented. Default off.
+  // Use TLS. Not supported yet: Connect() fails with kUnimplemented instead of
+  // connecting in plaintext (put a TLS tunnel such as stunnel in front of the
+  // server meanwhile). Default off.
   bool tls = false;
 };
 
