@@ -2,7 +2,8 @@
 # pkg-config second (Debian ships only .pc files for hiredis, libpqxx and
 # cpp-httplib). Each macro defines the canonical imported target that vcpkg and
 # Conan builds also provide, so keel's targets link one name everywhere:
-#   keel_find_hiredis()  -> hiredis::hiredis
+#   keel_find_hiredis()  -> hiredis::hiredis, and hiredis_ssl::hiredis_ssl when
+#                           that hiredis (>= 1.0) was built with TLS
 #   keel_find_libpqxx()  -> libpqxx::pqxx, and PostgreSQL::PostgreSQL (libpq)
 #   keel_find_httplib()  -> httplib::httplib
 # This file is installed with keel; keelConfig.cmake uses it for find_dependency.
@@ -47,6 +48,13 @@ macro(keel_find_hiredis)
   set(keel_hiredis_FOUND FALSE)
   if(TARGET hiredis::hiredis)
     set(keel_hiredis_FOUND TRUE)
+  endif()
+  # hiredis's TLS library is optional: without it keel::redis refuses TLS.
+  if(keel_hiredis_FOUND AND NOT TARGET hiredis_ssl::hiredis_ssl)
+    find_package(hiredis_ssl CONFIG QUIET)
+    if(NOT TARGET hiredis_ssl::hiredis_ssl)
+      _keel_pkg_config_target(hiredis_ssl::hiredis_ssl hiredis_ssl OFF)
+    endif()
   endif()
 endmacro()
 

@@ -35,6 +35,11 @@ set(_keel_pc_dep_httplib cpp-httplib)
 # pkg-config modules a component's sources call without its headers exposing
 # them (private: Requires.private, or Requires for a static library).
 set(_keel_pc_private_deps_postgres libpq)
+# With TLS (src/redis/CMakeLists.txt), keel::redis also calls hiredis_ssl and
+# libssl.
+if(TARGET hiredis_ssl::hiredis_ssl)
+  set(_keel_pc_private_deps_redis hiredis_ssl libssl)
+endif()
 
 # A backend dependency that keel links PUBLIC (its types appear in keel's headers)
 # is needed by every consumer; a PRIVATE one only by consumers of a static keel.

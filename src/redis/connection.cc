@@ -1,5 +1,6 @@
 #include "keel/redis/connection.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -7,12 +8,21 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "keel/base/status_macros.h"
+
+#if defined(KEEL_REDIS_TLS)
+#include <hiredis/hiredis_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#endif
 
 namespace keel::redis {
 namespace {
@@ -101,7 +111,147 @@ bool ValidClientName(std::string_view name) {
   return true;
 }
 
+// "host:port" or the socket path, for messages.
+std::string Where(const ConnectionOptions& options) {
+  return options.unix_socket.empty()
+             ? absl::StrCat(options.host, ":", options.port)
+             : options.unix_socket;
+}
+
+#if defined(KEEL_REDIS_TLS)
+// OpenSSL's oldest queued error as text; empties the queue.
+std::string TakeOpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no OpenSSL error recorded";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
+
+bool IsIpAddress(const std::string& name) {
+  unsigned char address[sizeof(in6_addr)];
+  return inet_pton(AF_INET, name.c_str(), address) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), address) == 1;
+}
+
+// A client SSL object for `options.tls`: TLS 1.2 or newer, the server's
+// chain checked against the configured CAs and its certificate against the
+// expected name (hiredis's own context checks the chain only), the client
+// certificate if one is configured. A context per connection keeps files
+// re-read on reconnect, so rotated certificates are picked up; the SSL
+// object holds its own reference to it.
+absl::StatusOr<SslPtr> NewSsl(const ConnectionOptions& options) {
+  const TlsOptions& tls = options.tls;
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  if (ctx == nullptr ||
+      SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "redis: cannot create a TLS context: ", TakeOpenSslError()));
+  }
+  if (tls.verify_peer) {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    const bool loaded = tls.ca_file.empty()
+                            ? SSL_CTX_set_default_verify_paths(ctx.get()) == 1
+                            : SSL_CTX_load_verify_locations(
+                                  ctx.get(), tls.ca_file.c_str(), nullptr) == 1;
+    if (!loaded) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "redis: cannot load CA certificates from ",
+          tls.ca_file.empty()
+              ? "OpenSSL's default locations"
+              : "ConnectionOptions.tls.ca_file '" + tls.ca_file + "'",
+          ": ", TakeOpenSslError()));
+    }
+  } else {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  }
+  if (!tls.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) !=
+        1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("redis: cannot load ConnectionOptions.tls.cert_file '",
+                       tls.cert_file, "': ", TakeOpenSslError()));
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.c_str(),
+                                    SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx.get()) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "redis: cannot use ConnectionOptions.tls.key_file '", tls.key_file,
+          "' with tls.cert_file: ", TakeOpenSslError()));
+    }
+  }
+  SslPtr ssl(SSL_new(ctx.get()));
+  if (ssl == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "redis: cannot create a TLS session: ", TakeOpenSslError()));
+  }
+  const std::string& name =
+      tls.server_name.empty() ? options.host : tls.server_name;
+  const bool ip = IsIpAddress(name);
+  // SNI carries DNS names only (RFC 6066, section 3).
+  bool named = ip || SSL_set_tlsext_host_name(ssl.get(), name.c_str()) == 1;
+  if (named && tls.verify_peer) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+    named =
+        ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1
+           : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size()) == 1;
+  }
+  if (!named) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis: cannot use '", name,
+                     "' as the TLS server name: ", TakeOpenSslError()));
+  }
+  return ssl;
+}
+
+// Runs the TLS handshake on the connected context `c`, bounded by its
+// command timeout. On success hiredis owns the SSL object.
+absl::Status InitiateTls(redisContext* c, const ConnectionOptions& options) {
+  KEEL_ASSIGN_OR_RETURN(SslPtr ssl, NewSsl(options));
+  errno = 0;
+  if (redisInitiateSSL(c, ssl.get()) == REDIS_OK) {
+    ssl.release();
+    return absl::OkStatus();
+  }
+  const int saved_errno = errno;
+  const std::string where = Where(options);
+  ERR_clear_error();
+  if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) {
+    // hiredis's own text is empty here: nothing failed, nothing came back.
+    return absl::DeadlineExceededError(
+        absl::StrCat("redis ", where, ": TLS handshake got no answer within ",
+                     options.command_timeout.count(),
+                     " ms (command_timeout); is this a TLS port?"));
+  }
+  std::string message =
+      absl::StrCat("redis ", where, ": TLS handshake failed: ", c->errstr);
+  const long verify = SSL_get_verify_result(ssl.get());
+  if (verify != X509_V_OK) {
+    absl::StrAppend(&message, " (", X509_verify_cert_error_string(verify), ")");
+  }
+  return absl::UnavailableError(message);
+}
+#endif  // KEEL_REDIS_TLS
+
 }  // namespace
+
+bool TlsSupported() {
+#if defined(KEEL_REDIS_TLS)
+  return true;
+#else
+  return false;
+#endif
+}
 
 struct Connection::Context {
   explicit Context(redisContext* c) : ctx(c) {}
@@ -142,6 +292,22 @@ absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
     return absl::InvalidArgumentError(
         "ConnectionOptions.client_name must not contain spaces or newlines");
   }
+  const TlsOptions& tls = options.tls;
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.tls.cert_file and tls.key_file go together: set "
+        "both or neither");
+  }
+  if (!tls.enabled && !(tls.ca_file.empty() && tls.cert_file.empty() &&
+                        tls.server_name.empty())) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.tls has files or a server name but tls.enabled is "
+        "false; set tls.enabled to use TLS");
+  }
+  if (tls.enabled && !options.unix_socket.empty()) {
+    return absl::InvalidArgumentError(
+        "ConnectionOptions.tls.enabled cannot be used with unix_socket");
+  }
   return absl::OkStatus();
 }
 
@@ -154,12 +320,15 @@ Connection::~Connection() = default;
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
     const ConnectionOptions& options) {
   KEEL_RETURN_IF_ERROR(ValidateConnectionOptions(options));
-  if (options.tls) {
-    return absl::UnimplementedError(
-        absl::StrCat("redis: TLS is not supported by keel::redis yet (hiredis ",
-                     HIREDIS_MAJOR, ".", HIREDIS_MINOR,
-                     "); refusing to connect in plaintext"));
+#if !defined(KEEL_REDIS_TLS)
+  if (options.tls.enabled) {
+    return absl::UnimplementedError(absl::StrCat(
+        "redis: TLS needs hiredis >= 1.0 with its TLS library (hiredis_ssl); "
+        "this keel::redis was built with hiredis ",
+        HIREDIS_MAJOR, ".", HIREDIS_MINOR,
+        " without it, so it refuses to connect in plaintext"));
   }
+#endif
   SuppressSigpipe();
 
   const timeval connect_tv = ToTimeval(options.connect_timeout);
@@ -182,6 +351,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
       redisEnableKeepAlive(raw) != REDIS_OK) {
     return connection->ContextError("enabling TCP keepalive");
   }
+#if defined(KEEL_REDIS_TLS)
+  if (options.tls.enabled) KEEL_RETURN_IF_ERROR(InitiateTls(raw, options));
+#endif
 
   if (!options.password.empty()) {
     absl::StatusOr<Reply> auth =
@@ -217,12 +389,8 @@ absl::Status Connection::ContextError(std::string_view during) {
   broken_ = true;
   const redisContext* c = context_->ctx;
   const int saved_errno = errno;
-  const std::string where =
-      options_.unix_socket.empty()
-          ? absl::StrCat(options_.host, ":", options_.port)
-          : options_.unix_socket;
-  const std::string message =
-      absl::StrCat("redis ", where, ": ", std::string(during), ": ", c->errstr);
+  const std::string message = absl::StrCat(
+      "redis ", Where(options_), ": ", std::string(during), ": ", c->errstr);
   switch (c->err) {
 #ifdef REDIS_ERR_TIMEOUT
     case REDIS_ERR_TIMEOUT:

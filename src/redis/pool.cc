@@ -17,6 +17,7 @@ using redis::Connection;
 using redis::ConnectionOptions;
 using redis::PoolOptions;
 using redis::Reply;
+using redis::TlsOptions;
 
 namespace {
 
@@ -55,6 +56,14 @@ absl::StatusOr<Address> ParseAddress(const std::string& text) {
   return address;
 }
 
+// Sentinels are reached with the master connections' TLS settings, each
+// verified against its own address: a server name set for the master does
+// not name them.
+redis::TlsOptions SentinelTls(redis::TlsOptions tls) {
+  tls.server_name.clear();
+  return tls;
+}
+
 }  // namespace
 
 // The master of a Sentinel deployment as the pool knows it: asks the
@@ -71,6 +80,7 @@ class MasterTracker {
       : sentinels_(options.sentinels),
         master_name_(options.sentinel_master_name),
         password_(options.sentinel_password),
+        tls_(SentinelTls(options.connection.tls)),
         connect_timeout_(options.connection.connect_timeout),
         command_timeout_(options.connection.command_timeout),
         check_interval_(options.sentinel_check_interval) {}
@@ -178,6 +188,7 @@ class MasterTracker {
     options.connect_timeout = connect_timeout;
     options.command_timeout = command_timeout_;
     options.password = password_;
+    options.tls = tls_;
     KEEL_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
                           Connection::Connect(options));
     KEEL_ASSIGN_OR_RETURN(
@@ -195,6 +206,7 @@ class MasterTracker {
   const std::vector<std::string> sentinels_;
   const std::string master_name_;
   const std::string password_;
+  const TlsOptions tls_;
   const std::chrono::milliseconds connect_timeout_;
   const std::chrono::milliseconds command_timeout_;
   const std::chrono::milliseconds check_interval_;

@@ -50,6 +50,17 @@ TEST(ValidateConnectionOptionsTest, NamesTheBadField) {
       {[](ConnectionOptions& o) { o.username = "app"; }, "username"},
       {[](ConnectionOptions& o) { o.client_name = "two words"; },
        "client_name"},
+      {[](ConnectionOptions& o) {
+         o.tls.enabled = true;
+         o.tls.cert_file = "client.crt";
+       },
+       "tls.cert_file"},
+      {[](ConnectionOptions& o) { o.tls.ca_file = "ca.crt"; }, "tls.enabled"},
+      {[](ConnectionOptions& o) {
+         o.tls.enabled = true;
+         o.unix_socket = "/run/redis.sock";
+       },
+       "unix_socket"},
   };
   for (const Case& c : cases) {
     ConnectionOptions options;
@@ -65,13 +76,17 @@ TEST(ValidateConnectionOptionsTest, NamesTheBadField) {
   EXPECT_TRUE(ValidateConnectionOptions(unix_socket).ok());
 }
 
-TEST(ConnectTest, TlsIsRefusedClearlyNotDowngraded) {
+// Builds with TLS are covered by tls_redis_test.
+TEST(ConnectTest, TlsWithoutSupportIsRefusedClearlyNotDowngraded) {
+  if (TlsSupported()) GTEST_SKIP() << "this build supports TLS";
   ConnectionOptions options;
-  options.tls = true;
+  options.tls.enabled = true;
   auto connection = Connection::Connect(options);
   ASSERT_FALSE(connection.ok());
   EXPECT_EQ(connection.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(connection.status().message().find("TLS"), absl::string_view::npos);
+  EXPECT_NE(connection.status().message().find("hiredis_ssl"),
+            absl::string_view::npos)
+      << connection.status();
 }
 
 TEST(ConnectTest, RefusedConnectionIsUnavailable) {

@@ -20,8 +20,10 @@
 //   kUnavailable         connection refused/reset/closed by the server (EOF)
 //   kInternal            RESP protocol error or out of memory inside hiredis
 //   kUnauthenticated     AUTH rejected
-//   kUnimplemented       TLS requested: keel::redis does not speak TLS yet
-//                        (with any hiredis); never silently downgraded
+//   kUnavailable         also: TLS handshake failed (the message carries
+//                        OpenSSL's reason, e.g. the certificate check)
+//   kUnimplemented       TLS requested but this build cannot do it (see
+//                        TlsSupported()); never silently downgraded
 // After any error other than kInvalidArgument the connection is broken():
 // hiredis contexts are unusable after an I/O or protocol error, so the caller
 // (or keel's pool) discards it and connects afresh. Error *replies* (e.g.
@@ -53,6 +55,33 @@
 
 namespace keel::redis {
 
+// TLS settings of a connection. Only honoured by builds where TlsSupported()
+// is true.
+struct TlsOptions {
+  // Speak TLS (1.2 or newer). Default off.
+  bool enabled = false;
+  // PEM file of the CA certificates that the server's certificate must chain
+  // to. Default: OpenSSL's default locations (the system store).
+  std::string ca_file;
+  // Client certificate chain and its private key (PEM files) for servers that
+  // require client certificates (`tls-auth-clients yes`). Both or neither.
+  // Default: none.
+  std::string cert_file;
+  std::string key_file;
+  // The name the server's certificate must carry, also sent as SNI when it is
+  // a DNS name. Default: ConnectionOptions::host (an IP address is then
+  // matched against the certificate's IP subject alternative names).
+  std::string server_name;
+  // Verify the server's certificate chain and name. Default on. Off leaves
+  // the connection open to interception; for tests against throwaway
+  // certificates only.
+  bool verify_peer = true;
+};
+
+// True when this build of keel::redis can make TLS connections: it was built
+// against hiredis >= 1.0 together with hiredis's TLS library (hiredis_ssl).
+bool TlsSupported();
+
 struct ConnectionOptions {
   // Server address. Default 127.0.0.1:6379. Ignored when `unix_socket` is set.
   std::string host = "127.0.0.1";
@@ -77,10 +106,10 @@ struct ConnectionOptions {
   // Name set with CLIENT SETNAME (visible in CLIENT LIST). Default: none. Must
   // not contain spaces or newlines.
   std::string client_name;
-  // Use TLS. Not supported yet: Connect() fails with kUnimplemented instead of
-  // connecting in plaintext (put a TLS tunnel such as stunnel in front of the
-  // server meanwhile). Default off.
-  bool tls = false;
+  // TLS; off by default. With `tls.enabled` in a build without TLS support
+  // Connect() fails with kUnimplemented instead of connecting in plaintext.
+  // Not with `unix_socket`.
+  TlsOptions tls;
 };
 
 // Checks every field of `options`; kInvalidArgument naming the first bad field.

@@ -97,7 +97,8 @@ struct PoolOptions {
   // `sentinels`.
   std::string sentinel_master_name;
   // Password for the sentinels themselves (sentinel `requirepass`). Default:
-  // none.
+  // none. Sentinels are reached with `connection.tls` too, each verified
+  // against its own address rather than `connection.tls.server_name`.
   std::string sentinel_password;
   // With sentinels: how often the pool's sentinel thread asks for the
   // current master (one short connection to a sentinel per check). Default
