@@ -15,10 +15,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/openssl_error.h"
 #include "keel/base/json_writer.h"
 
 namespace keel::health {
 namespace {
+
+using base_internal::TakeOpenSslError;
 
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
@@ -26,17 +29,6 @@ struct BioFree {
 struct X509Free {
   void operator()(X509* x509) const { X509_free(x509); }
 };
-
-// The last OpenSSL error on this thread as text, clearing the queue so that it
-// does not leak into unrelated OpenSSL calls on the same (worker) thread.
-std::string TakeOpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof(buf));
-  return buf;
-}
 
 // Converts an ASN1_TIME to Unix seconds; false if it is malformed.
 bool ToUnixSeconds(const ASN1_TIME* time, std::int64_t& out) {

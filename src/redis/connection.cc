@@ -22,6 +22,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "base/openssl_error.h"
 #endif
 
 namespace keel::redis {
@@ -119,15 +121,7 @@ std::string Where(const ConnectionOptions& options) {
 }
 
 #if defined(KEEL_REDIS_TLS)
-// OpenSSL's oldest queued error as text; empties the queue.
-std::string TakeOpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "no OpenSSL error recorded";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  return text;
-}
+using base_internal::TakeOpenSslError;
 
 struct SslCtxFree {
   void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
