@@ -15,13 +15,14 @@
 //   auto reply = (*connection)->Command({"SET", "greeting", "hello"});
 //
 // Errors (absl::Status codes):
-//   kInvalidArgument     bad option (names the field), empty command
-//   kDeadlineExceeded    connect or command timeout
-//   kUnavailable         connection refused/reset/closed by the server (EOF)
+//   kInvalidArgument     bad option (names the field), unusable TLS file,
+//                        empty command
+//   kDeadlineExceeded    connect, TLS handshake or command timeout
+//   kUnavailable         connection refused/reset/closed by the server (EOF),
+//                        or the TLS handshake failed (OpenSSL's reason in the
+//                        message, e.g. the certificate check)
 //   kInternal            RESP protocol error or out of memory inside hiredis
 //   kUnauthenticated     AUTH rejected
-//   kUnavailable         also: TLS handshake failed (the message carries
-//                        OpenSSL's reason, e.g. the certificate check)
 //   kUnimplemented       TLS requested but this build cannot do it (see
 //                        TlsSupported()); never silently downgraded
 // After any error other than kInvalidArgument the connection is broken():
