@@ -88,27 +88,34 @@ class RedisTlsTest : public ::testing::Test {
     ASSERT_NE(required_, nullptr);
   }
 
+  // Starts a server with a TLS port picked here. Another process can take
+  // that port before the server binds it, so a failed start is retried with
+  // a new port a few times.
   static keel::testing::RedisServer* StartServer(const std::string& auth,
                                                  int* tls_port) {
-    auto port = keel::testing_internal::PickFreeLoopbackPort();
-    if (!port.ok()) {
-      ADD_FAILURE() << port.status();
-      return nullptr;
+    absl::Status last = absl::UnknownError("not started");
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto port = keel::testing_internal::PickFreeLoopbackPort();
+      if (!port.ok()) {
+        last = port.status();
+        continue;
+      }
+      const std::string& d = dir_->path();
+      keel::testing::RedisServerOptions options;
+      options.extra_args = {"--tls-port",         std::to_string(*port),
+                            "--tls-cert-file",    d + "/server.crt",
+                            "--tls-key-file",     d + "/server.key",
+                            "--tls-ca-cert-file", d + "/ca.crt",
+                            "--tls-auth-clients", auth};
+      auto server = keel::testing::RedisServer::Start(options);
+      if (server.ok()) {
+        *tls_port = *port;
+        return server->release();
+      }
+      last = server.status();
     }
-    *tls_port = *port;
-    const std::string& d = dir_->path();
-    keel::testing::RedisServerOptions options;
-    options.extra_args = {"--tls-port",         std::to_string(*port),
-                          "--tls-cert-file",    d + "/server.crt",
-                          "--tls-key-file",     d + "/server.key",
-                          "--tls-ca-cert-file", d + "/ca.crt",
-                          "--tls-auth-clients", auth};
-    auto server = keel::testing::RedisServer::Start(options);
-    if (!server.ok()) {
-      ADD_FAILURE() << server.status();
-      return nullptr;
-    }
-    return server->release();
+    ADD_FAILURE() << last;
+    return nullptr;
   }
 
   // Options for the server that takes clients without certificates.
