@@ -152,7 +152,7 @@ void Policy::ClearSaturationHints() {
 }
 
 void Policy::Add(Node* node) {
-  if (read_count_ != 0) DrainReads();
+  DrainReads();
   node->saturated_epoch = 0;
   if (tiny_lfu_) CountInSketch(node);
   Append(node, Queue::kWindow);
@@ -193,12 +193,12 @@ void Policy::ApplyMiss() {
 }
 
 void Policy::Remove(Node* node) {
-  if (read_count_ != 0) DrainReads();
+  DrainReads();
   Unlink(node);
 }
 
 void Policy::Update(Node* node, std::uint32_t new_weight) {
-  if (read_count_ != 0) DrainReads();
+  DrainReads();
   const Queue queue = node->queue;
   Unlink(node);
   node->weight = new_weight;
@@ -233,7 +233,7 @@ bool Policy::Admit(const Node* candidate, const Node* victim) {
 }
 
 void Policy::Evict(std::vector<Node*>* evicted) {
-  if (read_count_ != 0) DrainReads();
+  DrainReads();
   if (!tiny_lfu_) {
     while (weight() > max_weight_) {
       Node* node = window_.front();

@@ -246,6 +246,16 @@ std::vector<std::uint64_t> RunRandomPolicy(bool tiny_lfu,
     const std::uint64_t r = rng() % (kNodes * kNodes);
     return static_cast<int>(kNodes - 1 - static_cast<int>(std::sqrt(r)));
   };
+  // Evicts down to the bound and records the evicted nodes.
+  auto evict = [&] {
+    evicted.clear();
+    policy.Evict(&evicted);
+    for (Node* gone : evicted) {
+      const auto index = static_cast<std::size_t>(gone - nodes.data());
+      resident[index] = false;
+      trace.push_back(index);
+    }
+  };
   for (int op = 0; op < 60'000; ++op) {
     const int i = pick();
     Node* node = &nodes[static_cast<std::size_t>(i)];
@@ -257,13 +267,7 @@ std::vector<std::uint64_t> RunRandomPolicy(bool tiny_lfu,
         node->weight = 1 + static_cast<std::uint32_t>(rng() % 3);
         policy.Add(node);
         resident[static_cast<std::size_t>(i)] = true;
-        evicted.clear();
-        policy.Evict(&evicted);
-        for (Node* gone : evicted) {
-          const auto index = static_cast<std::size_t>(gone - nodes.data());
-          resident[index] = false;
-          trace.push_back(index);
-        }
+        evict();
       }
       continue;
     }
@@ -276,13 +280,7 @@ std::vector<std::uint64_t> RunRandomPolicy(bool tiny_lfu,
       trace.push_back(1000 + static_cast<std::uint64_t>(i));
     } else {
       policy.Update(node, 1 + static_cast<std::uint32_t>(rng() % 3));
-      evicted.clear();
-      policy.Evict(&evicted);
-      for (Node* gone : evicted) {
-        const auto index = static_cast<std::size_t>(gone - nodes.data());
-        resident[index] = false;
-        trace.push_back(index);
-      }
+      evict();
     }
   }
   policy.DrainReads();
