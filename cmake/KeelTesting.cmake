@@ -18,8 +18,16 @@
 #   A Google Benchmark program, run by the `keel_run_benchmarks` target. With
 #   BUILD_TESTING it is also a CTest entry (label `benchmark`) that runs every case
 #   for a moment, so benchmarks cannot rot; timings are never asserted.
+#
+# keel_label_directory_tests(<label>)
+#   Adds <label> to every test the calling directory has defined so far.
 
 include_guard(GLOBAL)
+
+function(keel_label_directory_tests label)
+  get_directory_property(tests TESTS)
+  set_property(TEST ${tests} APPEND PROPERTY LABELS ${label})
+endfunction()
 
 function(keel_add_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT" "SOURCES;LIBS;LABELS")
