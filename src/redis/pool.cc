@@ -59,7 +59,7 @@ absl::StatusOr<Address> ParseAddress(const std::string& text) {
 // Sentinels are reached with the master connections' TLS settings, each
 // verified against its own address: a server name set for the master does
 // not name them.
-redis::TlsOptions SentinelTls(redis::TlsOptions tls) {
+TlsOptions SentinelTls(TlsOptions tls) {
   tls.server_name.clear();
   return tls;
 }
